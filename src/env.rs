@@ -1,0 +1,126 @@
+//! The process environment, read once, in one place.
+//!
+//! Commands receive an [`Env`] instead of calling `std::env` themselves, so tests can hand them
+//! any environment and the rules for where files live sit side by side: the same rules as the
+//! AWS CLI and SDKs, so a user's existing setup is found where they expect it.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    pub home: Option<PathBuf>,
+    /// `AWS_PROFILE`.
+    pub aws_profile: Option<String>,
+    /// `AWS_SHARED_CREDENTIALS_FILE`.
+    pub credentials_file: Option<PathBuf>,
+    /// `AWS_CONFIG_FILE`.
+    pub config_file: Option<PathBuf>,
+    /// `NO_COLOR` set to anything non-empty (<https://no-color.org>).
+    pub no_color: bool,
+}
+
+impl Env {
+    pub fn from_process() -> Env {
+        Env::from_vars(std::env::vars_os(), dirs::home_dir())
+    }
+
+    /// Builds an `Env` from explicit variables; `home` is the fallback when `HOME` is unset.
+    pub fn from_vars(
+        vars: impl IntoIterator<Item = (OsString, OsString)>,
+        home: Option<PathBuf>,
+    ) -> Env {
+        let mut env = Env {
+            home,
+            ..Env::default()
+        };
+        let non_empty = |v: OsString| (!v.is_empty()).then_some(v);
+        for (k, v) in vars {
+            match k.to_str() {
+                Some("HOME") => env.home = non_empty(v).map(PathBuf::from).or(env.home),
+                Some("AWS_PROFILE") => {
+                    env.aws_profile = non_empty(v).and_then(|v| v.into_string().ok())
+                }
+                Some("AWS_SHARED_CREDENTIALS_FILE") => {
+                    env.credentials_file = non_empty(v).map(PathBuf::from)
+                }
+                Some("AWS_CONFIG_FILE") => env.config_file = non_empty(v).map(PathBuf::from),
+                Some("NO_COLOR") => env.no_color = !v.is_empty(),
+                _ => {}
+            }
+        }
+        env
+    }
+
+    /// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`.
+    pub fn credentials_path(&self) -> Option<PathBuf> {
+        self.aws_path(self.credentials_file.as_ref(), "credentials")
+    }
+
+    /// `AWS_CONFIG_FILE`, else `~/.aws/config`.
+    pub fn config_path(&self) -> Option<PathBuf> {
+        self.aws_path(self.config_file.as_ref(), "config")
+    }
+
+    fn aws_path(&self, explicit: Option<&PathBuf>, name: &str) -> Option<PathBuf> {
+        match explicit {
+            // The SDKs expand a leading `~/` in these variables; so do we.
+            Some(p) => match (p.strip_prefix("~"), &self.home) {
+                (Ok(rest), Some(home)) => Some(home.join(rest)),
+                _ => Some(p.clone()),
+            },
+            None => Some(self.home.as_ref()?.join(".aws").join(name)),
+        }
+    }
+
+    /// `--profile`, else `AWS_PROFILE`, else `default`.
+    pub fn profile(&self, flag: Option<&str>) -> String {
+        flag.map(str::to_string)
+            .or_else(|| self.aws_profile.clone())
+            .unwrap_or_else(|| "default".to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(vars: &[(&str, &str)]) -> Env {
+        Env::from_vars(
+            vars.iter()
+                .map(|(k, v)| (OsString::from(k), OsString::from(v))),
+            Some("/fallback".into()),
+        )
+    }
+
+    #[test]
+    fn paths_follow_the_sdk_rules() {
+        let e = env(&[("HOME", "/h")]);
+        assert_eq!(
+            e.credentials_path().unwrap(),
+            PathBuf::from("/h/.aws/credentials")
+        );
+        assert_eq!(e.config_path().unwrap(), PathBuf::from("/h/.aws/config"));
+        let e = env(&[
+            ("HOME", "/h"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "~/c"),
+            ("AWS_CONFIG_FILE", "/x/cfg"),
+        ]);
+        assert_eq!(e.credentials_path().unwrap(), PathBuf::from("/h/c"));
+        assert_eq!(e.config_path().unwrap(), PathBuf::from("/x/cfg"));
+        assert_eq!(
+            env(&[]).credentials_path().unwrap(),
+            PathBuf::from("/fallback/.aws/credentials")
+        );
+    }
+
+    #[test]
+    fn profile_precedence_and_no_color() {
+        assert_eq!(env(&[]).profile(None), "default");
+        assert_eq!(env(&[("AWS_PROFILE", "p")]).profile(None), "p");
+        assert_eq!(env(&[("AWS_PROFILE", "p")]).profile(Some("f")), "f");
+        assert_eq!(env(&[("AWS_PROFILE", "")]).profile(None), "default");
+        assert!(env(&[("NO_COLOR", "1")]).no_color);
+        assert!(!env(&[("NO_COLOR", "")]).no_color);
+    }
+}

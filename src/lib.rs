@@ -1,0 +1,25 @@
+//! `mfa-session`: MFA-backed AWS STS sessions kept in `~/.aws/credentials`.
+//!
+//! The binary is a thin shell over this library so that every piece — the file store, the
+//! session rules, the commands — can be tested without spawning a process. Pure pieces
+//! (`store::doc`, `session`) take no environment, clock or file system; those are passed in.
+
+pub mod cli;
+pub mod cmd;
+pub mod env;
+pub mod exit;
+pub mod logging;
+pub mod session;
+pub mod store;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Parses the command line, sets up logging and runs the subcommand.
+pub fn run() -> anyhow::Result<ExitCode> {
+    let cli = cli::Cli::parse();
+    let env = env::Env::from_process();
+    logging::init(cli.verbose, cli.quiet, &env);
+    cmd::dispatch(cli.command, &env)
+}

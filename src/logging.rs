@@ -1,0 +1,31 @@
+//! Diagnostics go to stderr through `tracing`, never to stdout, which carries only data
+//! (exports, JSON) that shells and SDKs parse.
+//!
+//! Levels: `-q` errors only, default warnings, `-v` info, `-vv` debug, `-vvv` trace. Secrets are
+//! never logged at any level: the types that hold them redact their `Debug` output.
+
+use std::io::IsTerminal;
+
+use tracing_subscriber::filter::LevelFilter;
+
+use crate::env::Env;
+
+pub fn level(verbose: u8, quiet: bool) -> LevelFilter {
+    match (quiet, verbose) {
+        (true, _) => LevelFilter::ERROR,
+        (false, 0) => LevelFilter::WARN,
+        (false, 1) => LevelFilter::INFO,
+        (false, 2) => LevelFilter::DEBUG,
+        (false, _) => LevelFilter::TRACE,
+    }
+}
+
+pub fn init(verbose: u8, quiet: bool, env: &Env) {
+    let colour = !env.no_color && std::io::stderr().is_terminal();
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(level(verbose, quiet))
+        .with_ansi(colour)
+        .with_target(false)
+        .try_init();
+}

@@ -1,0 +1,191 @@
+//! The session credentials this tool manages, and what they look like in a profile.
+//!
+//! A session is only useful with its expiry: every decision (keep, renew, refuse to overwrite)
+//! hangs on it. This module owns the profile keys a session is stored under, the two expiry
+//! formats we read (RFC 3339 as we write it, and aws-mfa's `YYYY-MM-DD HH:MM:SS` UTC so its users
+//! switch without logging in again), and the types that keep secrets out of `Debug` output.
+//! The current time is always passed in, so every time-dependent answer is testable.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+
+/// Profile keys of a session section that this tool owns and rewrites.
+pub const KEY_ACCESS_KEY_ID: &str = "aws_access_key_id";
+pub const KEY_SECRET_ACCESS_KEY: &str = "aws_secret_access_key";
+pub const KEY_SESSION_TOKEN: &str = "aws_session_token";
+/// aws-mfa also writes the token under this older name; when present we keep it in step.
+pub const KEY_SECURITY_TOKEN: &str = "aws_security_token";
+pub const KEY_EXPIRATION: &str = "expiration";
+
+/// A secret string: readable on purpose through [`Secret::expose`], never by accident through
+/// `Debug` or `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// Temporary credentials from STS, with their expiry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    pub session_token: Secret,
+    pub expiration: DateTime<Utc>,
+}
+
+/// Parses an expiry as we write it (RFC 3339) or as aws-mfa writes it (`2026-01-02 03:04:05`,
+/// UTC).
+pub fn parse_expiration(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
+                .ok()
+                .map(|t| t.and_utc())
+        })
+}
+
+/// The expiry as we store it: RFC 3339, UTC, whole seconds (`2026-01-02T03:04:05Z`).
+pub fn format_expiration(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// What a profile section holds, as far as this tool is concerned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Holding {
+    /// Nothing, or no access key.
+    Empty,
+    /// An access key with neither a session token nor an expiry: someone's long-term keys,
+    /// which must never be overwritten by a session.
+    LongTermKeys,
+    /// Session credentials (token or expiry present), complete or not.
+    Session(Option<Session>),
+}
+
+impl Holding {
+    /// Classifies a profile's properties (keys lower-cased, as the reader gives them).
+    pub fn of(props: &BTreeMap<String, String>) -> Holding {
+        let get = |k: &str| props.get(k).map(String::as_str).filter(|v| !v.is_empty());
+        let key = get(KEY_ACCESS_KEY_ID);
+        let token = get(KEY_SESSION_TOKEN).or(get(KEY_SECURITY_TOKEN));
+        let expiration = get(KEY_EXPIRATION);
+        match (key, token, expiration) {
+            (None, None, None) => Holding::Empty,
+            (Some(_), None, None) => Holding::LongTermKeys,
+            _ => Holding::Session((|| {
+                Some(Session {
+                    access_key_id: key?.to_string(),
+                    secret_access_key: Secret::new(get(KEY_SECRET_ACCESS_KEY)?),
+                    session_token: Secret::new(token?),
+                    expiration: parse_expiration(expiration?)?,
+                })
+            })()),
+        }
+    }
+}
+
+impl Session {
+    /// Time left at `now` (negative once expired).
+    pub fn remaining(&self, now: DateTime<Utc>) -> chrono::Duration {
+        self.expiration - now
+    }
+
+    /// Whether the session should be renewed at `now`, given how much time must be left.
+    pub fn needs_renewal(&self, now: DateTime<Utc>, window: chrono::Duration) -> bool {
+        self.remaining(now) <= window
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn props(kv: &[(&str, &str)]) -> BTreeMap<String, String> {
+        kv.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn reads_both_expiry_formats() {
+        let want = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        assert_eq!(parse_expiration("2026-01-02T03:04:05Z"), Some(want));
+        assert_eq!(parse_expiration("2026-01-02T04:04:05+01:00"), Some(want));
+        assert_eq!(parse_expiration("2026-01-02 03:04:05"), Some(want));
+        assert_eq!(parse_expiration("tomorrow"), None);
+        assert_eq!(format_expiration(want), "2026-01-02T03:04:05Z");
+    }
+
+    #[test]
+    fn classifies_sections() {
+        assert_eq!(Holding::of(&props(&[])), Holding::Empty);
+        assert_eq!(
+            Holding::of(&props(&[("aws_access_key_id", "AKIA"), ("region", "x")])),
+            Holding::LongTermKeys
+        );
+        let s = Holding::of(&props(&[
+            ("aws_access_key_id", "ASIA"),
+            ("aws_secret_access_key", "s"),
+            ("aws_security_token", "t"),
+            ("expiration", "2026-01-02 03:04:05"),
+        ]));
+        let Holding::Session(Some(s)) = s else {
+            panic!("{s:?}")
+        };
+        assert_eq!(s.session_token.expose(), "t");
+        assert!(matches!(
+            Holding::of(&props(&[("aws_access_key_id", "A"), ("expiration", "bad")])),
+            Holding::Session(None)
+        ));
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let s = Session {
+            access_key_id: "ASIAEXAMPLE".into(),
+            secret_access_key: Secret::new("very-secret"),
+            session_token: Secret::new("token-secret"),
+            expiration: Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+        };
+        let d = format!("{s:?} {s:#?}");
+        assert!(
+            !d.contains("very-secret") && !d.contains("token-secret"),
+            "{d}"
+        );
+        assert!(d.contains("ASIAEXAMPLE"));
+    }
+
+    #[test]
+    fn renewal_window() {
+        let exp = Utc.with_ymd_and_hms(2026, 1, 2, 12, 0, 0).unwrap();
+        let s = Session {
+            access_key_id: "A".into(),
+            secret_access_key: Secret::new("s"),
+            session_token: Secret::new("t"),
+            expiration: exp,
+        };
+        let w = chrono::Duration::minutes(15);
+        assert!(!s.needs_renewal(exp - chrono::Duration::minutes(16), w));
+        assert!(s.needs_renewal(exp - chrono::Duration::minutes(15), w));
+        assert!(s.needs_renewal(exp + chrono::Duration::minutes(1), w));
+    }
+}

@@ -1,0 +1,772 @@
+//! A lossless model of one AWS shared config or credentials file.
+//!
+//! The AWS SDKs read these files with a line-oriented grammar of their own (not INI): inline
+//! comments only after whitespace, continuation lines, sub-properties, `[profile x]` only in the
+//! config file. Users keep comments, odd spacing and CRLF in them, and other tools own most of
+//! their sections. So this module keeps every line exactly as it was read (text and line
+//! terminator), classifies it with the same rules as the SDKs' parser, and edits by replacing,
+//! inserting or removing whole lines of the one section it was asked to change. Everything
+//! else is written back byte for byte.
+//!
+//! Pure text in, text out: no file system, no environment.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Which of the two shared files a text is: they name sections differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// `~/.aws/config`: `[profile name]`, `[default]`, `[sso-session name]`.
+    Config,
+    /// `~/.aws/credentials`: `[name]` only.
+    Credentials,
+}
+
+/// A syntax error, with the 1-based line it was found on. The messages are the SDKs' own.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct ParseError {
+    pub line: usize,
+    pub message: &'static str,
+}
+
+/// Why an edit was refused. Nothing is changed when one is returned.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    #[error(
+        "invalid profile name {0:?}: the AWS SDKs accept only letters, digits and - / . % @ _ : +"
+    )]
+    InvalidProfileName(String),
+    #[error("invalid key name {0:?}: the AWS SDKs accept only letters, digits and - / . % @ _ : +")]
+    InvalidKey(String),
+    #[error("the value for {key} cannot be stored: {why}")]
+    InvalidValue { key: String, why: &'static str },
+}
+
+/// The profiles (and sso-sessions) of a file as the SDKs see them: keys lower-cased, duplicates
+/// merged, invalid names dropped.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Profiles {
+    pub profiles: BTreeMap<String, BTreeMap<String, String>>,
+    pub sso_sessions: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Kind {
+    Blank,
+    Comment,
+    /// A section header; `name` is the text between the brackets, comment-free and trimmed.
+    Header {
+        name: String,
+    },
+    /// `key = value`; `key` trimmed but with its case, `value` comment-free and trimmed.
+    Property {
+        key: String,
+        value: String,
+    },
+    /// An indented line continuing the property above it (trimmed).
+    Continuation {
+        text: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Line {
+    text: String,
+    eol: &'static str,
+    kind: Kind,
+}
+
+/// One parsed file. `to_string()` gives back the exact input until an edit is made, and after an
+/// edit, the exact input except for the lines of the edited keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Document {
+    kind: FileKind,
+    lines: Vec<Line>,
+}
+
+/// What a section header means in a file of a given kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Section {
+    Profile { name: String, bare_default: bool },
+    SsoSession(String),
+    Ignored,
+}
+
+const COMMENT: [char; 2] = ['#', ';'];
+const WS: [char; 2] = [' ', '\t'];
+
+/// The SDKs' rule for profile and property names.
+pub fn is_valid_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-/.%@_:+".contains(c))
+}
+
+/// Strips an inline comment and surrounding blanks, as the SDKs do. Headers end at any comment
+/// character; property lines only at one preceded by whitespace, so `value;x` keeps its `;`.
+/// Returns the byte range of what is left, within `line`.
+fn content_range(line: &str, comments_need_whitespace: bool) -> (usize, usize) {
+    let start = line.len() - line.trim_start_matches(WS).len();
+    let trimmed_end = line.trim_end_matches(WS).len();
+    let body = &line[start..trimmed_end.max(start)];
+    let mut prev_ws = false;
+    let mut cut = body.len();
+    for (i, c) in body.char_indices() {
+        if COMMENT.contains(&c) && (prev_ws || !comments_need_whitespace) {
+            cut = i;
+            break;
+        }
+        prev_ws = c.is_whitespace();
+    }
+    let kept = body[..cut].trim_end_matches(WS);
+    (start, start + kept.len())
+}
+
+fn prepare(line: &str, comments_need_whitespace: bool) -> &str {
+    let (s, e) = content_range(line, comments_need_whitespace);
+    &line[s..e]
+}
+
+/// `key = value` → (key, value), trimmed; the error messages are the SDKs'.
+fn split_property(line: &str, what: Prop) -> Result<(&str, &str), &'static str> {
+    let (k, v) = line.split_once('=').ok_or(match what {
+        Prop::Property => "Expected an '=' sign defining a property",
+        Prop::Sub => "Expected an '=' sign defining a sub-property",
+    })?;
+    let k = k.trim_matches(WS);
+    if k.is_empty() {
+        return Err(match what {
+            Prop::Property => "Property did not have a name",
+            Prop::Sub => "Sub-property did not have a name",
+        });
+    }
+    Ok((k, v.trim_matches(WS)))
+}
+
+#[derive(Clone, Copy)]
+enum Prop {
+    Property,
+    Sub,
+}
+
+impl Document {
+    /// An empty file of the given kind.
+    pub fn empty(kind: FileKind) -> Self {
+        Document {
+            kind,
+            lines: Vec::new(),
+        }
+    }
+
+    /// Parses `text` with the SDKs' grammar. A file that fails here must never be rewritten.
+    pub fn parse(kind: FileKind, text: &str) -> Result<Self, ParseError> {
+        #[derive(PartialEq)]
+        enum State {
+            Start,
+            InSection,
+            InProperty { sub: bool },
+        }
+        let mut state = State::Start;
+        let mut lines = Vec::new();
+        let mut rest = text;
+        let mut number = 0;
+        while !rest.is_empty() {
+            number += 1;
+            let (raw, eol, next) = match rest.find('\n') {
+                Some(i) if i > 0 && rest.as_bytes()[i - 1] == b'\r' => {
+                    (&rest[..i - 1], "\r\n", &rest[i + 1..])
+                }
+                Some(i) => (&rest[..i], "\n", &rest[i + 1..]),
+                None => (rest, "", ""),
+            };
+            rest = next;
+            let err = |message| ParseError {
+                line: number,
+                message,
+            };
+            let kind = if raw.trim().is_empty() {
+                Kind::Blank
+            } else if raw.starts_with(COMMENT) {
+                Kind::Comment
+            } else if raw.starts_with('[') {
+                let body = prepare(raw, false);
+                let name = body
+                    .strip_prefix('[')
+                    .and_then(|b| b.strip_suffix(']'))
+                    .ok_or_else(|| err("Profile definition must end with ']'"))?;
+                state = State::InSection;
+                Kind::Header {
+                    name: name.trim_matches(WS).to_string(),
+                }
+            } else if raw.starts_with(WS) {
+                let text = raw.trim_matches(WS);
+                match state {
+                    State::Start => {
+                        return Err(err("Expected a profile definition, found continuation"));
+                    }
+                    State::InSection => {
+                        return Err(err("Expected a property definition, found continuation"));
+                    }
+                    State::InProperty { sub } => {
+                        if sub {
+                            split_property(text, Prop::Sub).map_err(err)?;
+                        }
+                    }
+                }
+                Kind::Continuation {
+                    text: text.to_string(),
+                }
+            } else {
+                if state == State::Start {
+                    return Err(err("Expected a profile definition"));
+                }
+                let (key, value) =
+                    split_property(prepare(raw, true), Prop::Property).map_err(err)?;
+                state = State::InProperty {
+                    sub: value.is_empty(),
+                };
+                Kind::Property {
+                    key: key.to_string(),
+                    value: value.to_string(),
+                }
+            };
+            lines.push(Line {
+                text: raw.to_string(),
+                eol,
+                kind,
+            });
+        }
+        Ok(Document { kind, lines })
+    }
+
+    pub fn kind(&self) -> FileKind {
+        self.kind
+    }
+
+    fn section_of(&self, header: &str) -> Section {
+        match self.kind {
+            FileKind::Credentials => {
+                if is_valid_identifier(header) {
+                    Section::Profile {
+                        name: header.to_string(),
+                        bare_default: false,
+                    }
+                } else {
+                    Section::Ignored
+                }
+            }
+            FileKind::Config => {
+                let prefixed = |prefix: &str| {
+                    header
+                        .strip_prefix(prefix)
+                        .filter(|r| r.starts_with(WS))
+                        .map(|r| r.trim_matches(WS))
+                        .filter(|n| is_valid_identifier(n))
+                };
+                if header == "default" {
+                    Section::Profile {
+                        name: "default".into(),
+                        bare_default: true,
+                    }
+                } else if let Some(name) = prefixed("profile") {
+                    Section::Profile {
+                        name: name.to_string(),
+                        bare_default: false,
+                    }
+                } else if let Some(name) = prefixed("sso-session") {
+                    Section::SsoSession(name.to_string())
+                } else {
+                    Section::Ignored
+                }
+            }
+        }
+    }
+
+    /// In the config file a `[profile default]` anywhere hides every bare `[default]`.
+    fn has_prefixed_default(&self) -> bool {
+        self.kind == FileKind::Config
+            && self.lines.iter().any(|l| match &l.kind {
+                Kind::Header { name } => {
+                    self.section_of(name)
+                        == Section::Profile {
+                            name: "default".into(),
+                            bare_default: false,
+                        }
+                }
+                _ => false,
+            })
+    }
+
+    /// For each line, the profile it belongs to (as the SDKs resolve it), or `None`.
+    fn owners(&self) -> Vec<Option<Section>> {
+        let hide_bare_default = self.has_prefixed_default();
+        let mut current = None;
+        self.lines
+            .iter()
+            .map(|l| {
+                if let Kind::Header { name } = &l.kind {
+                    current = match self.section_of(name) {
+                        Section::Profile {
+                            bare_default: true, ..
+                        } if hide_bare_default => None,
+                        Section::Ignored => None,
+                        s => Some(s),
+                    };
+                }
+                current.clone()
+            })
+            .collect()
+    }
+
+    /// The profiles and sso-sessions as the SDKs read them.
+    pub fn profiles(&self) -> Profiles {
+        let mut out = Profiles::default();
+        let owners = self.owners();
+        let mut i = 0;
+        while i < self.lines.len() {
+            let owner = &owners[i];
+            match (&self.lines[i].kind, owner) {
+                (Kind::Header { .. }, Some(section)) => {
+                    self.target_map(&mut out, section);
+                }
+                (Kind::Property { key, value }, Some(section)) => {
+                    let mut value = value.clone();
+                    let mut j = i + 1;
+                    while j < self.lines.len() {
+                        match &self.lines[j].kind {
+                            Kind::Continuation { text } => {
+                                value.push('\n');
+                                value.push_str(text);
+                            }
+                            Kind::Blank | Kind::Comment => {}
+                            _ => break,
+                        }
+                        j += 1;
+                    }
+                    if is_valid_identifier(key) {
+                        self.target_map(&mut out, section)
+                            .insert(key.to_ascii_lowercase(), value);
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        out
+    }
+
+    fn target_map<'a>(
+        &self,
+        out: &'a mut Profiles,
+        section: &Section,
+    ) -> &'a mut BTreeMap<String, String> {
+        match section {
+            Section::Profile { name, .. } => out.profiles.entry(name.clone()).or_default(),
+            Section::SsoSession(name) => out.sso_sessions.entry(name.clone()).or_default(),
+            Section::Ignored => unreachable!("ignored sections have no owner"),
+        }
+    }
+
+    /// One profile's properties, or `None` when the file has no such profile.
+    pub fn profile(&self, name: &str) -> Option<BTreeMap<String, String>> {
+        self.profiles().profiles.remove(name)
+    }
+
+    /// The names of all profiles, in the order they first appear.
+    pub fn profile_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for s in self.owners().into_iter().flatten() {
+            if let Section::Profile { name, .. } = s
+                && !names.contains(&name)
+            {
+                names.push(name);
+            }
+        }
+        names
+    }
+
+    fn is_profile(owner: &Option<Section>, profile: &str) -> bool {
+        matches!(owner, Some(Section::Profile { name, .. }) if name == profile)
+    }
+
+    /// Indexes of the lines that make up the property starting at `i` (its continuations, and
+    /// the blank lines or comments between them, which the SDKs skip).
+    fn property_extent(&self, i: usize) -> usize {
+        let mut end = i + 1;
+        let mut j = i + 1;
+        while j < self.lines.len() {
+            match self.lines[j].kind {
+                Kind::Continuation { .. } => end = j + 1,
+                Kind::Blank | Kind::Comment => {}
+                _ => break,
+            }
+            j += 1;
+        }
+        end
+    }
+
+    fn newline(&self) -> &'static str {
+        let crlf = self.lines.iter().filter(|l| l.eol == "\r\n").count();
+        let lf = self.lines.iter().filter(|l| l.eol == "\n").count();
+        if crlf > lf { "\r\n" } else { "\n" }
+    }
+
+    fn check(profile: &str, key: &str, value: Option<&str>) -> Result<(), EditError> {
+        if !is_valid_identifier(profile) {
+            return Err(EditError::InvalidProfileName(profile.to_string()));
+        }
+        if !is_valid_identifier(key) {
+            return Err(EditError::InvalidKey(key.to_string()));
+        }
+        let Some(value) = value else { return Ok(()) };
+        let bad = |why| {
+            Err(EditError::InvalidValue {
+                key: key.to_string(),
+                why,
+            })
+        };
+        if value.contains(['\n', '\r']) {
+            return bad("it contains a line break");
+        }
+        if value != value.trim_matches(WS) {
+            return bad("it starts or ends with a blank, which the SDKs would trim");
+        }
+        if value.contains(char::is_control) {
+            return bad("it contains a control character");
+        }
+        let mut prev_ws = false;
+        for c in value.chars() {
+            if COMMENT.contains(&c) && prev_ws {
+                return bad("a '#' or ';' after a blank would be read as a comment");
+            }
+            prev_ws = c.is_whitespace();
+        }
+        Ok(())
+    }
+
+    /// The value a key of `profile` has in this file, if any (case-insensitive key).
+    pub fn get(&self, profile: &str, key: &str) -> Option<String> {
+        self.profile(profile)?.remove(&key.to_ascii_lowercase())
+    }
+
+    /// Sets `key = value` in `profile`: rewrites the line that defines the key now (keeping its
+    /// spacing and inline comment), else adds it at the end of the profile's last section, else
+    /// appends a new section. Nothing else changes.
+    pub fn set(&mut self, profile: &str, key: &str, value: &str) -> Result<(), EditError> {
+        Self::check(profile, key, Some(value))?;
+        let owners = self.owners();
+        let defining = (0..self.lines.len()).rev().find(|&i| {
+            Self::is_profile(&owners[i], profile)
+                && matches!(&self.lines[i].kind, Kind::Property { key: k, .. } if k.eq_ignore_ascii_case(key))
+        });
+        if let Some(i) = defining {
+            let Kind::Property { key: spelled, .. } = &self.lines[i].kind else {
+                unreachable!("found as a property")
+            };
+            // Keep the key's original spelling, its spacing and its inline comment.
+            let line = Line {
+                text: rewrite_value(&self.lines[i].text, value),
+                eol: self.lines[i].eol,
+                kind: Kind::Property {
+                    key: spelled.clone(),
+                    value: value.to_string(),
+                },
+            };
+            self.replace_property(i, Some(line));
+            return Ok(());
+        }
+        let last_header = (0..self.lines.len()).rev().find(|&i| {
+            Self::is_profile(&owners[i], profile)
+                && matches!(self.lines[i].kind, Kind::Header { .. })
+        });
+        match last_header {
+            Some(h) => {
+                let mut after = h;
+                let mut sep = " = ";
+                let mut seen_style = false;
+                let mut j = h + 1;
+                while j < self.lines.len() && !matches!(self.lines[j].kind, Kind::Header { .. }) {
+                    if let Kind::Property { .. } = self.lines[j].kind {
+                        if !seen_style {
+                            sep = separator_style(&self.lines[j].text);
+                            seen_style = true;
+                        }
+                        after = self.property_extent(j) - 1;
+                    }
+                    j += 1;
+                }
+                let text = format!("{key}{sep}{value}");
+                self.insert_after(after, text, key, value);
+            }
+            None => self.append_section(profile, &[(key, value)])?,
+        }
+        Ok(())
+    }
+
+    fn insert_after(&mut self, after: usize, text: String, key: &str, value: &str) {
+        let nl = self.newline();
+        // A last line without a newline stays the last line without one.
+        let eol = if self.lines[after].eol.is_empty() {
+            self.lines[after].eol = nl;
+            ""
+        } else {
+            nl
+        };
+        self.lines.insert(
+            after + 1,
+            Line {
+                text,
+                eol,
+                kind: Kind::Property {
+                    key: key.to_string(),
+                    value: value.to_string(),
+                },
+            },
+        );
+    }
+
+    /// Replaces the property starting at line `i` and its continuation lines with `new` (or
+    /// nothing). Comments and blank lines among the continuations are not the property's and
+    /// stay; a file that ended without a newline still does.
+    fn replace_property(&mut self, i: usize, new: Option<Line>) {
+        let end = self.property_extent(i);
+        let ended_without_newline = end == self.lines.len() && self.lines[end - 1].eol.is_empty();
+        let kept = self.lines[i + 1..end]
+            .iter()
+            .filter(|l| !matches!(l.kind, Kind::Continuation { .. }))
+            .cloned();
+        let replacement: Vec<Line> = new.into_iter().chain(kept).collect();
+        self.lines.splice(i..end, replacement);
+        if ended_without_newline && let Some(last) = self.lines.last_mut() {
+            last.eol = "";
+        }
+    }
+
+    /// Removes every definition of `key` in `profile` (duplicates too, so no older value
+    /// resurfaces). Returns whether anything was removed.
+    pub fn remove(&mut self, profile: &str, key: &str) -> Result<bool, EditError> {
+        Self::check(profile, key, None)?;
+        let mut removed = false;
+        loop {
+            let owners = self.owners();
+            let Some(i) = (0..self.lines.len()).rev().find(|&i| {
+                Self::is_profile(&owners[i], profile)
+                    && matches!(&self.lines[i].kind, Kind::Property { key: k, .. } if k.eq_ignore_ascii_case(key))
+            }) else {
+                return Ok(removed);
+            };
+            self.replace_property(i, None);
+            removed = true;
+        }
+    }
+
+    /// Appends a new section for `profile` with the given properties at the end of the file.
+    pub fn append_section(
+        &mut self,
+        profile: &str,
+        props: &[(&str, &str)],
+    ) -> Result<(), EditError> {
+        for (k, v) in props {
+            Self::check(profile, k, Some(v))?;
+        }
+        if props.is_empty() {
+            Self::check(profile, "x", None)?;
+        }
+        let nl = self.newline();
+        let final_eol = match self.lines.last() {
+            Some(l) => l.eol,
+            None => nl,
+        };
+        if let Some(last) = self.lines.last_mut() {
+            last.eol = nl;
+            if last.kind != Kind::Blank {
+                self.lines.push(Line {
+                    text: String::new(),
+                    eol: nl,
+                    kind: Kind::Blank,
+                });
+            }
+        }
+        let header = match (self.kind, profile) {
+            (FileKind::Credentials, _) | (FileKind::Config, "default") => profile.to_string(),
+            (FileKind::Config, _) => format!("profile {profile}"),
+        };
+        self.lines.push(Line {
+            text: format!("[{header}]"),
+            eol: nl,
+            kind: Kind::Header { name: header },
+        });
+        for (k, v) in props {
+            self.lines.push(Line {
+                text: format!("{k} = {v}"),
+                eol: nl,
+                kind: Kind::Property {
+                    key: k.to_string(),
+                    value: v.to_string(),
+                },
+            });
+        }
+        if let Some(last) = self.lines.last_mut() {
+            last.eol = final_eol;
+        }
+        Ok(())
+    }
+}
+
+/// `key=value` files get `key=value` lines; everything else the AWS CLI's `key = value`.
+fn separator_style(line: &str) -> &'static str {
+    match line.split_once('=') {
+        Some((k, v)) if !k.ends_with(WS) && !v.starts_with(WS) => "=",
+        _ => " = ",
+    }
+}
+
+/// Replaces the value of a property line, keeping everything around it: indentation, the key's
+/// spelling, the blanks around `=`, trailing blanks and an inline comment.
+fn rewrite_value(line: &str, value: &str) -> String {
+    let eq = line.find('=').expect("a property line has '='");
+    let after_eq = &line[eq + 1..];
+    let lead = after_eq.len() - after_eq.trim_start_matches(WS).len();
+    let value_start = eq + 1 + lead;
+    let (_, content_end) = content_range(line, true);
+    let value_end = content_end.max(value_start);
+    let mut out = String::with_capacity(line.len() + value.len());
+    out.push_str(&line[..value_start]);
+    out.push_str(value);
+    out.push_str(&line[value_end..]);
+    out
+}
+
+impl fmt::Display for Document {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for l in &self.lines {
+            f.write_str(&l.text)?;
+            f.write_str(l.eol)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds(t: &str) -> Document {
+        Document::parse(FileKind::Credentials, t).unwrap()
+    }
+
+    #[test]
+    fn round_trips_exactly() {
+        let t = "# top\r\n[a] # c\r\nx = 1 ; note\r\n\r\n[b]\ny=2";
+        assert_eq!(creds(t).to_string(), t);
+    }
+
+    #[test]
+    fn set_existing_keeps_spacing_and_comment() {
+        let mut d = creds("[p]\naws_session_token   =   old   # keep me\nother = 1\n");
+        d.set("p", "AWS_SESSION_TOKEN", "new").unwrap();
+        assert_eq!(
+            d.to_string(),
+            "[p]\naws_session_token   =   new   # keep me\nother = 1\n"
+        );
+        assert_eq!(d.get("p", "aws_session_token").as_deref(), Some("new"));
+    }
+
+    #[test]
+    fn set_new_key_goes_after_last_property_not_after_trailing_comments() {
+        let mut d = creds("[p]\na=1\n\n# about q\n[q]\nb = 2\n");
+        d.set("p", "k", "v").unwrap();
+        assert_eq!(d.to_string(), "[p]\na=1\nk=v\n\n# about q\n[q]\nb = 2\n");
+    }
+
+    #[test]
+    fn set_in_header_only_section_goes_after_header_comment() {
+        let mut d = creds("[p] # mine\n\n[q]\n");
+        d.set("p", "k", "v").unwrap();
+        assert_eq!(d.to_string(), "[p] # mine\nk = v\n\n[q]\n");
+    }
+
+    #[test]
+    fn set_missing_profile_appends_and_keeps_crlf_and_missing_newline() {
+        let mut d = creds("[a]\r\nx = 1");
+        d.set("b", "k", "v").unwrap();
+        assert_eq!(d.to_string(), "[a]\r\nx = 1\r\n\r\n[b]\r\nk = v");
+        let mut d = creds("");
+        d.set("b", "k", "v").unwrap();
+        assert_eq!(d.to_string(), "[b]\nk = v\n");
+    }
+
+    #[test]
+    fn set_replaces_continuations_but_keeps_comments_between() {
+        let mut d = creds("[p]\nk = a\n  b\n# c\n  d\nz = 1\n");
+        d.set("p", "k", "v").unwrap();
+        assert_eq!(d.to_string(), "[p]\nk = v\n# c\nz = 1\n");
+        assert_eq!(d.get("p", "k").as_deref(), Some("v"));
+    }
+
+    #[test]
+    fn set_at_end_without_newline() {
+        let mut d = creds("[p]\nk = a");
+        d.set("p", "j", "b").unwrap();
+        assert_eq!(d.to_string(), "[p]\nk = a\nj = b");
+        d.set("p", "j", "c").unwrap();
+        assert_eq!(d.to_string(), "[p]\nk = a\nj = c");
+    }
+
+    #[test]
+    fn remove_all_duplicates() {
+        let mut d = creds("[p]\nk = 1\n[q]\nk = 2\n[p]\nK = 3\n  more\n");
+        assert!(d.remove("p", "k").unwrap());
+        assert_eq!(d.to_string(), "[p]\n[q]\nk = 2\n[p]\n");
+        assert!(!d.remove("p", "k").unwrap());
+    }
+
+    #[test]
+    fn remove_last_line_keeps_missing_newline() {
+        let mut d = creds("[p]\na = 1\nk = 1");
+        d.remove("p", "k").unwrap();
+        assert_eq!(d.to_string(), "[p]\na = 1");
+    }
+
+    #[test]
+    fn refuses_values_the_sdk_would_misread() {
+        let mut d = creds("[p]\n");
+        for v in ["a\nb", " a", "a #b", "a\t;b", "a\u{7}"] {
+            assert!(d.set("p", "k", v).is_err(), "{v:?}");
+        }
+        assert!(d.set("bad name", "k", "v").is_err());
+        assert!(d.set("p", "bad key", "v").is_err());
+        assert_eq!(d.to_string(), "[p]\n");
+        d.set("p", "k", "a#b;c").unwrap();
+        assert_eq!(d.get("p", "k").as_deref(), Some("a#b;c"));
+    }
+
+    #[test]
+    fn config_profile_default_hides_bare_default() {
+        let mut d = Document::parse(
+            FileKind::Config,
+            "[default]\na = 1\n[profile default]\nb = 2\n",
+        )
+        .unwrap();
+        d.set("default", "b", "3").unwrap();
+        assert_eq!(
+            d.to_string(),
+            "[default]\na = 1\n[profile default]\nb = 3\n"
+        );
+        let mut d = Document::parse(FileKind::Config, "[profile x]\n").unwrap();
+        d.set("default", "region", "eu-west-1").unwrap();
+        d.set("y", "region", "eu-west-1").unwrap();
+        assert_eq!(
+            d.to_string(),
+            "[profile x]\n\n[default]\nregion = eu-west-1\n\n[profile y]\nregion = eu-west-1\n"
+        );
+    }
+
+    #[test]
+    fn errors_carry_line_numbers() {
+        let e = Document::parse(FileKind::Credentials, "[a]\nx = 1\n[b\n").unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.to_string().contains("must end with ']'"));
+    }
+}
