@@ -496,7 +496,7 @@ impl Document {
                     }
                     j += 1;
                 }
-                let text = format!("{key}{sep}{value}");
+                let text = property_line(key, sep, value);
                 self.insert_after(after, text, key, value);
             }
             None => self.append_section(profile, &[(key, value)])?,
@@ -528,19 +528,15 @@ impl Document {
 
     /// Replaces the property starting at line `i` and its continuation lines with `new` (or
     /// nothing). Comments and blank lines among the continuations are not the property's and
-    /// stay; a file that ended without a newline still does.
+    /// stay, byte for byte: even the newline of a line that becomes the last one is kept.
     fn replace_property(&mut self, i: usize, new: Option<Line>) {
         let end = self.property_extent(i);
-        let ended_without_newline = end == self.lines.len() && self.lines[end - 1].eol.is_empty();
         let kept = self.lines[i + 1..end]
             .iter()
             .filter(|l| !matches!(l.kind, Kind::Continuation { .. }))
             .cloned();
         let replacement: Vec<Line> = new.into_iter().chain(kept).collect();
         self.lines.splice(i..end, replacement);
-        if ended_without_newline && let Some(last) = self.lines.last_mut() {
-            last.eol = "";
-        }
     }
 
     /// Removes every definition of `key` in `profile` (duplicates too, so no older value
@@ -579,7 +575,9 @@ impl Document {
             None => nl,
         };
         if let Some(last) = self.lines.last_mut() {
-            last.eol = nl;
+            if last.eol.is_empty() {
+                last.eol = nl;
+            }
             if last.kind != Kind::Blank {
                 self.lines.push(Line {
                     text: String::new(),
@@ -599,7 +597,7 @@ impl Document {
         });
         for (k, v) in props {
             self.lines.push(Line {
-                text: format!("{k} = {v}"),
+                text: property_line(k, " = ", v),
                 eol: nl,
                 kind: Kind::Property {
                     key: k.to_string(),
@@ -622,19 +620,38 @@ fn separator_style(line: &str) -> &'static str {
     }
 }
 
+fn property_line(key: &str, sep: &str, value: &str) -> String {
+    if value.is_empty() {
+        format!("{key}{}", sep.trim_end_matches(' '))
+    } else {
+        format!("{key}{sep}{value}")
+    }
+}
+
 /// Replaces the value of a property line, keeping everything around it: indentation, the key's
 /// spelling, the blanks around `=`, trailing blanks and an inline comment.
 fn rewrite_value(line: &str, value: &str) -> String {
     let eq = line.find('=').expect("a property line has '='");
     let after_eq = &line[eq + 1..];
     let lead = after_eq.len() - after_eq.trim_start_matches(WS).len();
-    let value_start = eq + 1 + lead;
     let (_, content_end) = content_range(line, true);
-    let value_end = content_end.max(value_start);
-    let mut out = String::with_capacity(line.len() + value.len());
+    let (value_start, value_end) = if content_end > eq + 1 {
+        (eq + 1 + lead, content_end)
+    } else {
+        // The old value was empty: write after one blank, leaving any further blanks and an
+        // inline comment behind the new value.
+        let at = eq + 1 + lead.min(1);
+        (at, at)
+    };
+    let rest = &line[value_end..];
+    let mut out = String::with_capacity(line.len() + value.len() + 1);
     out.push_str(&line[..value_start]);
     out.push_str(value);
-    out.push_str(&line[value_end..]);
+    if !value.is_empty() && rest.starts_with(COMMENT) {
+        // Without a blank before it, the comment would become part of the value.
+        out.push(' ');
+    }
+    out.push_str(rest);
     out
 }
 
@@ -715,6 +732,17 @@ mod tests {
     }
 
     #[test]
+    fn set_on_empty_value_keeps_comment_apart() {
+        let mut d = creds("[p]\na =  # note\nb = # x\nc =\n");
+        d.set("p", "a", "1").unwrap();
+        d.set("p", "b", "2").unwrap();
+        d.set("p", "c", "3").unwrap();
+        assert_eq!(d.to_string(), "[p]\na = 1 # note\nb = 2 # x\nc =3\n");
+        d.set("p", "a", "").unwrap();
+        assert_eq!(d.get("p", "a").as_deref(), Some(""));
+    }
+
+    #[test]
     fn remove_all_duplicates() {
         let mut d = creds("[p]\nk = 1\n[q]\nk = 2\n[p]\nK = 3\n  more\n");
         assert!(d.remove("p", "k").unwrap());
@@ -723,10 +751,10 @@ mod tests {
     }
 
     #[test]
-    fn remove_last_line_keeps_missing_newline() {
+    fn remove_last_line_leaves_the_line_before_exact() {
         let mut d = creds("[p]\na = 1\nk = 1");
         d.remove("p", "k").unwrap();
-        assert_eq!(d.to_string(), "[p]\na = 1");
+        assert_eq!(d.to_string(), "[p]\na = 1\n");
     }
 
     #[test]
