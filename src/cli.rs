@@ -1,7 +1,13 @@
 //! Command-line definitions, and nothing else: what each command and flag means is documented
 //! here because this text is the `--help`, the man page and the shell completions.
 
-use clap::{Parser, Subcommand};
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+fn duration(s: &str) -> Result<Duration, String> {
+    crate::session::parse_duration(s)
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -18,7 +24,11 @@ use clap::{Parser, Subcommand};
         (default ~/.aws/config). Profile: --profile, else AWS_PROFILE, else \"default\".",
     after_help = "Exit codes: 0 success, 1 failure, 2 usage error, 3 a file could not be read, \
         parsed or written (it was left unchanged), 4 refused to overwrite long-term keys or to \
-        store an unreadable value.\n\nSee `mfa-session man` for the full manual."
+        store an unreadable value, 5 the MFA code or device was rejected or there is no device, \
+        6 AWS rejected the long-term key, the signature or the clock, or denied the call, \
+        7 AWS unreachable or unavailable (connection, timeout, throttling, 5xx), 8 a code or a \
+        choice is needed and there is no terminal, 9 the profile is not set up (no long-term \
+        keys).\n\nSee `mfa-session man` for the full manual."
 )]
 pub struct Cli {
     /// More diagnostics on stderr: -v info, -vv debug, -vvv trace. Secrets are never logged.
@@ -29,12 +39,43 @@ pub struct Cli {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
+    /// Suffix of the section holding a profile's long-term keys: [PROFILE-long-term] by
+    /// default, as the Python aws-mfa does.
+    #[arg(
+        long,
+        global = true,
+        value_name = "SUFFIX",
+        default_value = "-long-term"
+    )]
+    pub long_term_suffix: String,
+
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Get an MFA session for a profile and write it to the credentials file.
+    ///
+    /// Signs GetSessionToken with the long-term keys of [PROFILE-long-term] (never with
+    /// AWS_ACCESS_KEY_ID or a session in the environment), asks for the code of your MFA device
+    /// on the terminal (or takes --code), and writes aws_access_key_id, aws_secret_access_key,
+    /// aws_session_token and expiration to [PROFILE]. Nothing else in the file changes.
+    ///
+    /// The MFA device is --serial, else mfa_serial in [profile PROFILE] of the config file, else
+    /// mfa_serial or aws_mfa_device in [PROFILE-long-term], else found with ListMFADevices and
+    /// remembered as mfa_serial in [PROFILE-long-term], so later logins make exactly one call.
+    ///
+    /// While the session in [PROFILE] has more than --refresh-window left, login says so and
+    /// makes no call at all.
+    ///
+    /// Examples:
+    ///   mfa-session login --profile work
+    ///   mfa-session login --profile work --code 123456 --duration 36h
+    ///   mfa-session login --force
+    #[command(verbatim_doc_comment)]
+    Login(LoginArgs),
+
     /// Print a shell completion script.
     ///
     /// bash: `mfa-session completions bash > ~/.local/share/bash-completion/completions/mfa-session`
@@ -50,4 +91,42 @@ pub enum Command {
     ///
     /// Install it with `mfa-session man > ~/.local/share/man/man1/mfa-session.1`.
     Man,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Profile to log in: the session goes to [PROFILE], the keys come from
+    /// [PROFILE-long-term]. Default: AWS_PROFILE, else "default".
+    #[arg(short, long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// The current 6-digit code of your MFA device (without it you are asked on the terminal).
+    #[arg(short, long, value_name = "CODE")]
+    pub code: Option<String>,
+
+    /// ARN of the MFA device, e.g. arn:aws:iam::123456789012:mfa/alice.
+    #[arg(short, long, value_name = "ARN")]
+    pub serial: Option<String>,
+
+    /// Session length: 3600, 90m, 12h, 1d12h; 15m to 36h (root users: at most 1h).
+    /// Default: duration_seconds of [profile PROFILE] in the config file, else 12h.
+    #[arg(short, long, value_name = "DURATION")]
+    pub duration: Option<String>,
+
+    /// Renew even if the current session is still valid.
+    #[arg(short, long)]
+    pub force: bool,
+
+    /// Region for the STS endpoint. Default: AWS_REGION, AWS_DEFAULT_REGION, the profile's
+    /// region in the config file, else us-east-1.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Keep a session that has more than this left instead of renewing it.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration)]
+    pub refresh_window: Duration,
+
+    /// Give up on an AWS call attempt after this long (each call is tried 3 times).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
+    pub timeout: Duration,
 }

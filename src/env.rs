@@ -18,6 +18,14 @@ pub struct Env {
     pub config_file: Option<PathBuf>,
     /// `NO_COLOR` set to anything non-empty (<https://no-color.org>).
     pub no_color: bool,
+    /// `AWS_REGION`, else `AWS_DEFAULT_REGION`.
+    pub region: Option<String>,
+    /// `AWS_ENDPOINT_URL`.
+    pub endpoint_url: Option<String>,
+    /// `AWS_ENDPOINT_URL_STS`.
+    pub endpoint_url_sts: Option<String>,
+    /// `AWS_ENDPOINT_URL_IAM`.
+    pub endpoint_url_iam: Option<String>,
 }
 
 impl Env {
@@ -35,6 +43,8 @@ impl Env {
             ..Env::default()
         };
         let non_empty = |v: OsString| (!v.is_empty()).then_some(v);
+        let text = |v: OsString| non_empty(v).and_then(|v| v.into_string().ok());
+        let mut default_region = None;
         for (k, v) in vars {
             match k.to_str() {
                 Some("HOME") => env.home = non_empty(v).map(PathBuf::from).or(env.home),
@@ -46,9 +56,15 @@ impl Env {
                 }
                 Some("AWS_CONFIG_FILE") => env.config_file = non_empty(v).map(PathBuf::from),
                 Some("NO_COLOR") => env.no_color = !v.is_empty(),
+                Some("AWS_REGION") => env.region = text(v),
+                Some("AWS_DEFAULT_REGION") => default_region = text(v),
+                Some("AWS_ENDPOINT_URL") => env.endpoint_url = text(v),
+                Some("AWS_ENDPOINT_URL_STS") => env.endpoint_url_sts = text(v),
+                Some("AWS_ENDPOINT_URL_IAM") => env.endpoint_url_iam = text(v),
                 _ => {}
             }
         }
+        env.region = env.region.or(default_region);
         env
     }
 
@@ -122,5 +138,16 @@ mod tests {
         assert_eq!(env(&[("AWS_PROFILE", "")]).profile(None), "default");
         assert!(env(&[("NO_COLOR", "1")]).no_color);
         assert!(!env(&[("NO_COLOR", "")]).no_color);
+    }
+
+    #[test]
+    fn region_prefers_aws_region() {
+        let e = env(&[
+            ("AWS_DEFAULT_REGION", "eu-west-1"),
+            ("AWS_REGION", "eu-north-1"),
+        ]);
+        assert_eq!(e.region.as_deref(), Some("eu-north-1"));
+        let e = env(&[("AWS_DEFAULT_REGION", "eu-west-1")]);
+        assert_eq!(e.region.as_deref(), Some("eu-west-1"));
     }
 }

@@ -7,11 +7,19 @@
 //! | 2 | usage error: unknown flag, bad value (clap reports these) |
 //! | 3 | a credentials or config file could not be read, parsed or written; it was not changed |
 //! | 4 | refused: the edit would overwrite long-term keys or store a value the SDKs would misread |
+//! | 5 | MFA: the code or the device was rejected, or the user has no MFA device |
+//! | 6 | AWS rejected the long-term key, the signature or the clock, or denied the call |
+//! | 7 | AWS unreachable or unavailable: connection refused, timeout, throttling, 5xx |
+//! | 8 | input needed: no MFA code (or device choice) and no terminal to ask on |
+//! | 9 | not set up: no long-term keys for the profile, or they sit in the session section |
 //!
 //! The same table is in the README; a test keeps the two in step.
 
 use std::process::ExitCode;
 
+use crate::aws::AwsError;
+use crate::cmd::login::SetupError;
+use crate::mfa::MfaError;
 use crate::store::StoreError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,6 +30,11 @@ pub enum Exit {
     Usage = 2,
     File = 3,
     Refused = 4,
+    Mfa = 5,
+    AwsAuth = 6,
+    Unavailable = 7,
+    NeedsInput = 8,
+    NotSetUp = 9,
 }
 
 impl From<Exit> for ExitCode {
@@ -37,6 +50,36 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
             return match e {
                 StoreError::LongTermKeys { .. } | StoreError::Edit(_) => Exit::Refused,
                 _ => Exit::File,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<AwsError>() {
+            return match e {
+                AwsError::InvalidCode | AwsError::SerialNotAssociated => Exit::Mfa,
+                AwsError::InvalidKey { .. }
+                | AwsError::SignatureMismatch
+                | AwsError::ClockSkew
+                | AwsError::AccessDenied { .. } => Exit::AwsAuth,
+                AwsError::Throttled { .. }
+                | AwsError::Server { .. }
+                | AwsError::Timeout { .. }
+                | AwsError::Connect { .. } => Exit::Unavailable,
+                AwsError::Other { .. } | AwsError::Malformed { .. } => Exit::Failure,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<MfaError>() {
+            return match e {
+                MfaError::BadFormat { .. } => Exit::Usage,
+                MfaError::NoSource | MfaError::MustChoose { .. } | MfaError::Cancelled => {
+                    Exit::NeedsInput
+                }
+                MfaError::Tty(_) => Exit::Failure,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<SetupError>() {
+            return match e {
+                SetupError::BadDuration(_) => Exit::Usage,
+                SetupError::NoMfaDevice { .. } => Exit::Mfa,
+                _ => Exit::NotSetUp,
             };
         }
     }

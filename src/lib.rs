@@ -4,11 +4,13 @@
 //! session rules, the commands — can be tested without spawning a process. Pure pieces
 //! (`store::doc`, `session`) take no environment, clock or file system; those are passed in.
 
+pub mod aws;
 pub mod cli;
 pub mod cmd;
 pub mod env;
 pub mod exit;
 pub mod logging;
+pub mod mfa;
 pub mod session;
 pub mod store;
 
@@ -21,5 +23,6 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let cli = cli::Cli::parse();
     let env = env::Env::from_process();
     logging::init(cli.verbose, cli.quiet, &env);
-    cmd::dispatch(cli.command, &env)
+    let ctx = cmd::Ctx::new(env, cli.quiet, cli.long_term_suffix);
+    cmd::dispatch(cli.command, &ctx)
 }

@@ -6,7 +6,8 @@
 
 use std::io::IsTerminal;
 
-use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::prelude::*;
 
 use crate::env::Env;
 
@@ -22,10 +23,18 @@ pub fn level(verbose: u8, quiet: bool) -> LevelFilter {
 
 pub fn init(verbose: u8, quiet: bool, env: &Env) {
     let colour = !env.no_color && std::io::stderr().is_terminal();
-    let _ = tracing_subscriber::fmt()
+    let ours = level(verbose, quiet);
+    // The SDK's own events stop at info: at debug and trace it logs request and response
+    // details that we do not control, and secrets must never reach stderr.
+    let sdk = ours.min(LevelFilter::INFO);
+    let filter = Targets::new()
+        .with_target("mfa_session", ours)
+        .with_default(sdk);
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .with_max_level(level(verbose, quiet))
         .with_ansi(colour)
-        .with_target(false)
+        .with_target(false);
+    let _ = tracing_subscriber::registry()
+        .with(fmt.with_filter(filter))
         .try_init();
 }

@@ -19,6 +19,37 @@ pub const KEY_SESSION_TOKEN: &str = "aws_session_token";
 pub const KEY_SECURITY_TOKEN: &str = "aws_security_token";
 pub const KEY_EXPIRATION: &str = "expiration";
 
+/// GetSessionToken's limits for IAM users, in seconds, and its default.
+pub const MIN_DURATION: u32 = 900;
+pub const MAX_DURATION: u32 = 129_600;
+pub const DEFAULT_DURATION: u32 = 43_200;
+/// Root users' sessions are capped here (AWS shortens longer requests silently).
+pub const ROOT_MAX_DURATION: u32 = 3_600;
+
+/// Parses a duration as users write it: `3600` (seconds), `90m`, `12h`, `1d12h`, `1h 30m`.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        return s
+            .parse::<u64>()
+            .map(std::time::Duration::from_secs)
+            .map_err(|e| e.to_string());
+    }
+    humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 3600, 90m, 12h, 1d12h)"))
+}
+
+/// A GetSessionToken duration in seconds, checked against AWS's limits before any call.
+pub fn session_duration(s: &str) -> Result<u32, String> {
+    let d = parse_duration(s)?;
+    let secs = d.as_secs();
+    if d.subsec_nanos() != 0 || secs < MIN_DURATION as u64 || secs > MAX_DURATION as u64 {
+        return Err(format!(
+            "{s} is outside what AWS allows for a session: 900 s (15m) to 129600 s (36h)"
+        ));
+    }
+    Ok(secs as u32)
+}
+
 /// A secret string: readable on purpose through [`Secret::expose`], never by accident through
 /// `Debug` or `Display`.
 #[derive(Clone, PartialEq, Eq)]
@@ -66,6 +97,30 @@ pub fn parse_expiration(s: &str) -> Option<DateTime<Utc>> {
 /// The expiry as we store it: RFC 3339, UTC, whole seconds (`2026-01-02T03:04:05Z`).
 pub fn format_expiration(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// An instant as the user reads it: local time with its offset.
+pub fn local_time(t: DateTime<Utc>) -> String {
+    t.with_timezone(&chrono::Local)
+        .format("%Y-%m-%d %H:%M:%S %:z")
+        .to_string()
+}
+
+/// A time span for people: `11h 59m`, `4m 10s`, `expired 3m ago`.
+pub fn human_duration(d: chrono::Duration) -> String {
+    let secs = d.num_seconds();
+    let a = secs.unsigned_abs();
+    let text = match a {
+        0..60 => format!("{a}s"),
+        60..3600 => format!("{}m {}s", a / 60, a % 60),
+        3600..86400 => format!("{}h {}m", a / 3600, a % 3600 / 60),
+        _ => format!("{}d {}h", a / 86400, a % 86400 / 3600),
+    };
+    if secs < 0 {
+        format!("expired {text} ago")
+    } else {
+        text
+    }
 }
 
 /// What a profile section holds, as far as this tool is concerned.
@@ -172,6 +227,33 @@ mod tests {
             "{d}"
         );
         assert!(d.contains("ASIAEXAMPLE"));
+    }
+
+    #[test]
+    fn human_durations() {
+        let h = |s| human_duration(chrono::Duration::seconds(s));
+        assert_eq!(h(59), "59s");
+        assert_eq!(h(61), "1m 1s");
+        assert_eq!(h(43199), "11h 59m");
+        assert_eq!(h(129600), "1d 12h");
+        assert_eq!(h(-180), "expired 3m 0s ago");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(session_duration("3600"), Ok(3600));
+        assert_eq!(session_duration("90m"), Ok(5400));
+        assert_eq!(session_duration("12h"), Ok(43200));
+        assert_eq!(session_duration("1d12h"), Ok(129600));
+        assert_eq!(session_duration("1h 30m"), Ok(5400));
+        assert!(
+            session_duration("899")
+                .unwrap_err()
+                .contains("900 s (15m) to 129600 s (36h)")
+        );
+        assert!(session_duration("37h").is_err());
+        assert!(session_duration("soon").unwrap_err().contains("examples"));
+        assert!(session_duration("").is_err());
     }
 
     #[test]

@@ -1,0 +1,195 @@
+//! SDK errors turned into the few kinds a user can act on.
+//!
+//! AWS reports the interesting failures of an MFA login (wrong code, serial of another user,
+//! dead key, clock skew) as generic error codes with telling messages; the SDK adds transport
+//! failures of its own. Each variant here is one actionable line and one exit code. Messages
+//! from AWS are included only where they carry no secret (AWS never echoes keys or codes).
+
+use aws_sdk_sts::config::http::HttpResponse;
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AwsError {
+    #[error("AWS rejected the MFA code (wrong, expired, or already used in this 30-second window)")]
+    InvalidCode,
+    #[error(
+        "AWS could not validate the MFA device: the serial is not associated with this user; \
+         check --serial or mfa_serial (list yours with `aws iam list-mfa-devices`)"
+    )]
+    SerialNotAssociated,
+    #[error(
+        "AWS rejected the long-term access key ({code}): it is invalid, inactive or deleted; \
+         check the keys in the long-term section or create a new access key"
+    )]
+    InvalidKey { code: String },
+    #[error(
+        "AWS rejected the request signature: the secret access key in the long-term section does \
+         not match its access key id"
+    )]
+    SignatureMismatch,
+    #[error(
+        "AWS rejected the request time: this machine's clock is off; sync it (e.g. \
+         `timedatectl set-ntp true` or `sudo chronyc makestep`) and try again"
+    )]
+    ClockSkew,
+    #[error("{op} was denied: {message}")]
+    AccessDenied { op: &'static str, message: String },
+    #[error("AWS kept throttling {op} after {attempts} attempts; wait a minute and try again")]
+    Throttled { op: &'static str, attempts: u32 },
+    #[error("AWS returned a server error ({status}) for {op} after retries; try again later")]
+    Server { op: &'static str, status: u16 },
+    #[error("{op} timed out; check the network or raise --timeout")]
+    Timeout { op: &'static str },
+    #[error("cannot connect to the {op} endpoint: {detail}")]
+    Connect { op: &'static str, detail: String },
+    #[error("{op} failed: {code}: {message}")]
+    Other {
+        op: &'static str,
+        code: String,
+        message: String,
+    },
+    #[error("{op} returned an unusable response: {what}")]
+    Malformed {
+        op: &'static str,
+        what: &'static str,
+    },
+}
+
+/// The number of attempts the retry policy makes; reported in throttling messages.
+pub const ATTEMPTS: u32 = 3;
+
+impl AwsError {
+    pub fn from_sdk<E>(op: &'static str, err: SdkError<E, HttpResponse>) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let status = err.raw_response().map(|r| r.status().as_u16());
+        match &err {
+            SdkError::TimeoutError(_) => return AwsError::Timeout { op },
+            SdkError::DispatchFailure(d) if d.is_timeout() => return AwsError::Timeout { op },
+            SdkError::DispatchFailure(d) => {
+                let detail = d
+                    .as_connector_error()
+                    .map(|c| root_cause(c))
+                    .unwrap_or_else(|| "connection failed".to_string());
+                return AwsError::Connect { op, detail };
+            }
+            _ => {}
+        }
+        let code = err.code().unwrap_or_default().to_string();
+        let message = err.message().unwrap_or_default().to_string();
+        classify(op, status, &code, &message)
+    }
+}
+
+/// The decision table, separate from the SDK types so it can be tested on its own.
+fn classify(op: &'static str, status: Option<u16>, code: &str, message: &str) -> AwsError {
+    let lower = message.to_ascii_lowercase();
+    match code {
+        "AccessDenied" if lower.contains("invalid mfa one time pass code") => AwsError::InvalidCode,
+        "AccessDenied" if lower.contains("unable to validate mfa code") => {
+            AwsError::SerialNotAssociated
+        }
+        "AccessDenied" => AwsError::AccessDenied {
+            op,
+            message: message.to_string(),
+        },
+        "InvalidClientTokenId" | "UnrecognizedClientException" => AwsError::InvalidKey {
+            code: code.to_string(),
+        },
+        "SignatureDoesNotMatch" if lower.contains("expired") => AwsError::ClockSkew,
+        "SignatureDoesNotMatch" => AwsError::SignatureMismatch,
+        "RequestExpired" | "RequestTimeTooSkewed" => AwsError::ClockSkew,
+        "Throttling"
+        | "ThrottlingException"
+        | "RequestLimitExceeded"
+        | "TooManyRequestsException" => AwsError::Throttled {
+            op,
+            attempts: ATTEMPTS,
+        },
+        _ => match status {
+            Some(s) if s >= 500 => AwsError::Server { op, status: s },
+            _ => AwsError::Other {
+                op,
+                code: if code.is_empty() {
+                    format!("HTTP {}", status.unwrap_or(0))
+                } else {
+                    code.to_string()
+                },
+                message: if message.is_empty() {
+                    "no error message".to_string()
+                } else {
+                    message.to_string()
+                },
+            },
+        },
+    }
+}
+
+/// The innermost cause (`Connection refused (os error 111)`): the layers above it only repeat
+/// "io error: client error (Connect)".
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_messages_aws_really_sends() {
+        let c = |code, msg| classify("GetSessionToken", Some(403), code, msg);
+        assert!(matches!(
+            c(
+                "AccessDenied",
+                "MultiFactorAuthentication failed with invalid MFA one time pass code. "
+            ),
+            AwsError::InvalidCode
+        ));
+        assert!(matches!(
+            c(
+                "AccessDenied",
+                "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your \
+                 MFA serial number is valid and associated with this user."
+            ),
+            AwsError::SerialNotAssociated
+        ));
+        assert!(matches!(
+            c(
+                "InvalidClientTokenId",
+                "The security token included in the request is invalid."
+            ),
+            AwsError::InvalidKey { .. }
+        ));
+        assert!(matches!(
+            c(
+                "SignatureDoesNotMatch",
+                "Signature expired: 20260101T000000Z is now earlier than 20260101T001500Z"
+            ),
+            AwsError::ClockSkew
+        ));
+        assert!(matches!(
+            c(
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match"
+            ),
+            AwsError::SignatureMismatch
+        ));
+        assert!(matches!(
+            c("Throttling", "Rate exceeded"),
+            AwsError::Throttled { .. }
+        ));
+        assert!(matches!(
+            classify("X", Some(503), "", ""),
+            AwsError::Server { status: 503, .. }
+        ));
+        assert!(matches!(
+            c("ValidationError", "bad"),
+            AwsError::Other { .. }
+        ));
+    }
+}

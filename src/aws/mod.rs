@@ -1,0 +1,202 @@
+//! The only module that touches the AWS SDK.
+//!
+//! Commands see a small trait, [`MfaApi`], with the three calls this tool needs, and errors of our
+//! own ([`AwsError`]) whose variants decide the one-line message and the exit code. Clients are
+//! built from explicit long-term keys, region and endpoint: no provider chain, no profile
+//! loading, no instance-metadata probing. That is both a security rule (a session in the
+//! environment must never sign a renewal) and what keeps a login down to one round trip.
+
+mod error;
+
+use std::time::Duration;
+
+use aws_sdk_iam as iam;
+use aws_sdk_sts as sts;
+use chrono::{DateTime, Utc};
+
+pub use error::{ATTEMPTS, AwsError};
+
+use crate::session::{Secret, Session};
+
+/// The long-term access key every call is signed with.
+#[derive(Clone, Debug)]
+pub struct LongTermKeys {
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+}
+
+/// Where and how to call AWS.
+#[derive(Clone, Debug)]
+pub struct ClientSettings {
+    pub region: String,
+    pub sts_endpoint: Option<String>,
+    pub iam_endpoint: Option<String>,
+    /// Per attempt, connection included.
+    pub attempt_timeout: Duration,
+    /// Attempts per call; throttling and 5xx are retried with the SDK's backoff.
+    pub max_attempts: u32,
+}
+
+/// The calls `login` makes. A trait so the orchestration can be tested with a fake.
+pub trait MfaApi {
+    /// STS GetSessionToken with an MFA device and code.
+    fn get_session_token(
+        &self,
+        serial: &str,
+        code: &Secret,
+        duration_seconds: u32,
+    ) -> impl Future<Output = Result<Session, AwsError>>;
+
+    /// IAM ListMFADevices, for the caller (`None`) or a named user.
+    fn list_mfa_devices(
+        &self,
+        user: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<String>, AwsError>>;
+
+    /// STS GetCallerIdentity → the caller's ARN.
+    fn caller_arn(&self) -> impl Future<Output = Result<String, AwsError>>;
+}
+
+/// The real thing: SDK clients for STS and IAM.
+pub struct SdkApi {
+    sts: sts::Client,
+    iam: iam::Client,
+}
+
+impl SdkApi {
+    pub fn new(keys: &LongTermKeys, s: &ClientSettings) -> SdkApi {
+        let creds = sts::config::Credentials::new(
+            &keys.access_key_id,
+            keys.secret_access_key.expose(),
+            None,
+            None,
+            "mfa-session-long-term",
+        );
+        let timeouts = aws_smithy_types_timeout(s.attempt_timeout);
+        let retry = sts::config::retry::RetryConfig::standard().with_max_attempts(s.max_attempts);
+        let region = sts::config::Region::new(s.region.clone());
+
+        let mut sc = sts::Config::builder()
+            .behavior_version(sts::config::BehaviorVersion::latest())
+            .region(region.clone())
+            .credentials_provider(creds.clone())
+            .timeout_config(timeouts.clone())
+            .retry_config(retry.clone());
+        if let Some(url) = &s.sts_endpoint {
+            sc = sc.endpoint_url(url);
+        }
+        let mut ic = iam::Config::builder()
+            .behavior_version(iam::config::BehaviorVersion::latest())
+            .region(region)
+            .credentials_provider(creds)
+            .timeout_config(timeouts)
+            .retry_config(retry);
+        if let Some(url) = &s.iam_endpoint {
+            ic = ic.endpoint_url(url);
+        }
+        SdkApi {
+            sts: sts::Client::from_conf(sc.build()),
+            iam: iam::Client::from_conf(ic.build()),
+        }
+    }
+}
+
+fn aws_smithy_types_timeout(attempt: Duration) -> sts::config::timeout::TimeoutConfig {
+    sts::config::timeout::TimeoutConfig::builder()
+        .connect_timeout(attempt.min(Duration::from_secs(5)))
+        .operation_attempt_timeout(attempt)
+        .build()
+}
+
+fn to_chrono(t: &aws_sdk_sts::primitives::DateTime) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+}
+
+impl MfaApi for SdkApi {
+    async fn get_session_token(
+        &self,
+        serial: &str,
+        code: &Secret,
+        duration_seconds: u32,
+    ) -> Result<Session, AwsError> {
+        let out = self
+            .sts
+            .get_session_token()
+            .serial_number(serial)
+            .token_code(code.expose())
+            .duration_seconds(duration_seconds as i32)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("GetSessionToken", e))?;
+        let c = out.credentials.ok_or(AwsError::Malformed {
+            op: "GetSessionToken",
+            what: "no Credentials in the response",
+        })?;
+        Ok(Session {
+            access_key_id: c.access_key_id,
+            secret_access_key: Secret::new(c.secret_access_key),
+            session_token: Secret::new(c.session_token),
+            expiration: to_chrono(&c.expiration).ok_or(AwsError::Malformed {
+                op: "GetSessionToken",
+                what: "an Expiration out of range",
+            })?,
+        })
+    }
+
+    async fn list_mfa_devices(&self, user: Option<&str>) -> Result<Vec<String>, AwsError> {
+        let out = self
+            .iam
+            .list_mfa_devices()
+            .set_user_name(user.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ListMFADevices", e))?;
+        Ok(out
+            .mfa_devices
+            .into_iter()
+            .map(|d| d.serial_number)
+            .collect())
+    }
+
+    async fn caller_arn(&self) -> Result<String, AwsError> {
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("GetCallerIdentity", e))?;
+        out.arn.ok_or(AwsError::Malformed {
+            op: "GetCallerIdentity",
+            what: "no Arn in the response",
+        })
+    }
+}
+
+/// The user name in an IAM user ARN (`arn:aws:iam::123456789012:user/path/alice` → `alice`).
+pub fn user_name_from_arn(arn: &str) -> Option<&str> {
+    let resource = arn.splitn(6, ':').nth(5)?;
+    let path = resource.strip_prefix("user/")?;
+    path.rsplit('/').next().filter(|n| !n.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_names_from_arns() {
+        assert_eq!(
+            user_name_from_arn("arn:aws:iam::123456789012:user/alice"),
+            Some("alice")
+        );
+        assert_eq!(
+            user_name_from_arn("arn:aws:iam::123456789012:user/team/ops/bob"),
+            Some("bob")
+        );
+        assert_eq!(user_name_from_arn("arn:aws:iam::123456789012:root"), None);
+        assert_eq!(
+            user_name_from_arn("arn:aws:sts::123456789012:assumed-role/r/s"),
+            None
+        );
+    }
+}

@@ -1,0 +1,350 @@
+//! `mfa-session login`: long-term keys + an MFA code → STS session credentials in `[P]`.
+//!
+//! Three steps, kept apart so each can be tested and so the lock is never held across a prompt
+//! or a network call:
+//! 1. [`plan`]: read both files (no lock) and decide everything that needs no network — whether
+//!    the current session is still good, the keys, serial, duration, region and endpoints.
+//! 2. [`obtain`]: talk to AWS through [`MfaApi`] (find the device if needed, ask for the code,
+//!    call GetSessionToken, re-prompt on a rejected code).
+//! 3. Write: one locked re-read + edit + atomic write of the credentials file.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+
+use crate::aws::{self, AwsError, ClientSettings, LongTermKeys, MfaApi, SdkApi};
+use crate::cli::LoginArgs;
+use crate::cmd::Ctx;
+use crate::mfa::{self, MfaError, Terminal};
+use crate::session::{self, Holding, Secret, Session};
+use crate::store::{self, Document, FileKind, SharedFile, StoreError};
+
+/// Problems with the user's setup, found before any network call.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(
+        "cannot locate the AWS files: HOME is not set and AWS_SHARED_CREDENTIALS_FILE is not given"
+    )]
+    NoHome,
+    #[error(
+        "[{profile}] in {path} holds long-term access keys and there is no [{long_term}]. \
+         mfa-session keeps long-term keys in [{long_term}] and writes sessions to [{profile}]: \
+         rename the header [{profile}] to [{long_term}] in that file, then run \
+         `mfa-session login --profile {profile}` again"
+    )]
+    StaticKeysInProfile {
+        profile: String,
+        long_term: String,
+        path: PathBuf,
+    },
+    #[error(
+        "no long-term keys for profile {profile}: [{long_term}] in {path} needs \
+         aws_access_key_id and aws_secret_access_key (your IAM user's access key)"
+    )]
+    NoLongTermKeys {
+        profile: String,
+        long_term: String,
+        path: PathBuf,
+    },
+    #[error("--duration {0}")]
+    BadDuration(String),
+    #[error("duration_seconds in [profile {profile}] of {path}: {why}")]
+    BadConfigDuration {
+        profile: String,
+        path: PathBuf,
+        why: String,
+    },
+    #[error(
+        "no MFA device is enabled for {who}. Enable one first (IAM console → Security \
+         credentials → Assign MFA device, or `aws iam create-virtual-mfa-device` and \
+         `aws iam enable-mfa-device`), then log in again"
+    )]
+    NoMfaDevice { who: String },
+}
+
+/// Everything `login` decided from the files and flags.
+#[derive(Debug)]
+pub struct Plan {
+    pub profile: String,
+    pub long_term: String,
+    pub credentials_path: PathBuf,
+    pub keys: LongTermKeys,
+    /// Known before any call (flag or file); `None` means: discover it.
+    pub serial: Option<String>,
+    pub duration: u32,
+    pub settings: ClientSettings,
+}
+
+/// What to do, decided without the network.
+#[derive(Debug)]
+pub enum Decision {
+    /// The session in `[P]` has more than the refresh window left.
+    StillValid(Session),
+    Login(Box<Plan>),
+}
+
+/// Reads the files and decides. `now` is passed in so the decision is testable.
+pub fn plan(
+    args: &LoginArgs,
+    ctx: &Ctx,
+    config: &Document,
+    credentials: &Document,
+    credentials_path: PathBuf,
+    now: DateTime<Utc>,
+) -> Result<Decision, SetupError> {
+    let profile = ctx.env.profile(args.profile.as_deref());
+    let long_term = format!("{profile}{}", ctx.long_term_suffix);
+    let session_props = credentials.profile(&profile).unwrap_or_default();
+    let holding = Holding::of(&session_props);
+    if let Holding::Session(Some(s)) = &holding
+        && !args.force
+        && !s.needs_renewal(now, chrono_window(args.refresh_window))
+    {
+        return Ok(Decision::StillValid(s.clone()));
+    }
+    let lt = credentials.profile(&long_term).unwrap_or_default();
+    let key = |k: &str| lt.get(k).filter(|v| !v.is_empty()).cloned();
+    let (Some(id), Some(secret)) = (
+        key(session::KEY_ACCESS_KEY_ID),
+        key(session::KEY_SECRET_ACCESS_KEY),
+    ) else {
+        return Err(if holding == Holding::LongTermKeys && lt.is_empty() {
+            SetupError::StaticKeysInProfile {
+                profile,
+                long_term,
+                path: credentials_path,
+            }
+        } else {
+            SetupError::NoLongTermKeys {
+                profile,
+                long_term,
+                path: credentials_path,
+            }
+        });
+    };
+    let cfg = config.profile(&profile).unwrap_or_default();
+    let serial = args
+        .serial
+        .clone()
+        .or_else(|| cfg.get("mfa_serial").cloned())
+        .or_else(|| key("mfa_serial"))
+        .or_else(|| key("aws_mfa_device"))
+        .filter(|s| !s.is_empty());
+    let duration = match (&args.duration, cfg.get("duration_seconds")) {
+        (Some(d), _) => session::session_duration(d).map_err(SetupError::BadDuration)?,
+        (None, Some(d)) => {
+            session::session_duration(d).map_err(|why| SetupError::BadConfigDuration {
+                profile: profile.clone(),
+                path: ctx.config_path.clone().unwrap_or_default(),
+                why,
+            })?
+        }
+        (None, None) => session::DEFAULT_DURATION,
+    };
+    let region = args
+        .region
+        .clone()
+        .or_else(|| ctx.env.region.clone())
+        .or_else(|| cfg.get("region").cloned())
+        .unwrap_or_else(|| "us-east-1".to_string());
+    let endpoint = |specific: &Option<String>| {
+        specific
+            .clone()
+            .or_else(|| ctx.env.endpoint_url.clone())
+            .or_else(|| cfg.get("endpoint_url").cloned())
+    };
+    Ok(Decision::Login(Box::new(Plan {
+        settings: ClientSettings {
+            region,
+            sts_endpoint: endpoint(&ctx.env.endpoint_url_sts),
+            iam_endpoint: endpoint(&ctx.env.endpoint_url_iam),
+            attempt_timeout: args.timeout,
+            max_attempts: aws::ATTEMPTS,
+        },
+        profile,
+        long_term,
+        credentials_path,
+        keys: LongTermKeys {
+            access_key_id: id,
+            secret_access_key: Secret::new(secret),
+        },
+        serial,
+        duration,
+    })))
+}
+
+fn chrono_window(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+/// The result of talking to AWS.
+#[derive(Debug)]
+pub struct Obtained {
+    pub session: Session,
+    pub serial: String,
+    /// The serial was found through ListMFADevices and should be remembered.
+    pub discovered: bool,
+}
+
+/// Finds the device if needed, gets a code, and calls GetSessionToken — re-prompting up to
+/// three times on a rejected code when a person is at the terminal.
+pub async fn obtain<A: MfaApi, R: BufRead, W: Write>(
+    api: &A,
+    plan: &Plan,
+    given: Option<Secret>,
+    mut tty: Option<&mut Terminal<R, W>>,
+) -> anyhow::Result<Obtained> {
+    if given.is_none() && tty.is_none() {
+        // Nobody to ask: fail before spending any call.
+        return Err(MfaError::NoSource.into());
+    }
+    let (serial, discovered) = match &plan.serial {
+        Some(s) => (s.clone(), false),
+        None => (discover_serial(api, plan, tty.as_deref_mut()).await?, true),
+    };
+    let interactive = given.is_none();
+    let mut code = match given {
+        Some(c) => c,
+        None => tty
+            .as_deref_mut()
+            .expect("checked above")
+            .read_code(&serial, false)?,
+    };
+    let mut attempt = 1;
+    loop {
+        tracing::info!(serial = %serial, duration = plan.duration, "calling GetSessionToken");
+        match api.get_session_token(&serial, &code, plan.duration).await {
+            Ok(session) => {
+                return Ok(Obtained {
+                    session,
+                    serial,
+                    discovered,
+                });
+            }
+            Err(AwsError::InvalidCode) if interactive && attempt < 3 => {
+                attempt += 1;
+                code = tty
+                    .as_deref_mut()
+                    .expect("interactive")
+                    .read_code(&serial, true)?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+async fn discover_serial<A: MfaApi, R: BufRead, W: Write>(
+    api: &A,
+    plan: &Plan,
+    tty: Option<&mut Terminal<R, W>>,
+) -> anyhow::Result<String> {
+    let hint = || {
+        format!(
+            "cannot list your MFA devices; pass --serial arn:aws:iam::ACCOUNT:mfa/NAME or set \
+             mfa_serial in [{}]",
+            plan.long_term
+        )
+    };
+    let (devices, who) = match api.list_mfa_devices(None).await {
+        Ok(d) => (d, "this user".to_string()),
+        // Some endpoints cannot resolve the caller from the signing key alone: name the user.
+        Err(AwsError::Other { code, .. })
+            if code == "NoSuchEntity" || code == "ValidationError" =>
+        {
+            let arn = api.caller_arn().await.with_context(hint)?;
+            let user = aws::user_name_from_arn(&arn)
+                .ok_or_else(|| anyhow::anyhow!("{arn} is not an IAM user"))
+                .with_context(hint)?
+                .to_string();
+            let d = api.list_mfa_devices(Some(&user)).await.with_context(hint)?;
+            (d, format!("IAM user {user}"))
+        }
+        Err(e) => return Err(anyhow::Error::from(e).context(hint())),
+    };
+    match devices.len() {
+        0 => Err(SetupError::NoMfaDevice { who }.into()),
+        1 => Ok(devices.into_iter().next().expect("one")),
+        count => match tty {
+            Some(t) => Ok(t.choose(&devices)?),
+            None => Err(MfaError::MustChoose {
+                count,
+                section: plan.long_term.clone(),
+                devices: devices.join(", "),
+            }
+            .into()),
+        },
+    }
+}
+
+/// Writes the session (and a newly found serial) in one locked update.
+pub fn write(
+    file: &SharedFile,
+    plan: &Plan,
+    got: &Obtained,
+    suffix: &str,
+) -> Result<(), StoreError> {
+    file.update(|doc| {
+        if got.discovered {
+            doc.set(&plan.long_term, "mfa_serial", &got.serial)?;
+        }
+        store::put_session(doc, &plan.profile, suffix, &got.session)
+    })
+}
+
+pub fn run(args: &LoginArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    let now = Utc::now();
+    let given = args.code.as_deref().map(mfa::validate_code).transpose()?;
+    let creds_path = ctx.credentials_path.clone().ok_or(SetupError::NoHome)?;
+    let creds_file = SharedFile::new(&creds_path, FileKind::Credentials);
+    let credentials = creds_file.read()?;
+    let config = match &ctx.config_path {
+        Some(p) => SharedFile::new(p, FileKind::Config).read()?,
+        None => Document::empty(FileKind::Config),
+    };
+    let plan = match plan(args, ctx, &config, &credentials, creds_path, now)? {
+        Decision::StillValid(s) => {
+            ctx.say(&format!(
+                "[{}] session still valid until {} ({} left); nothing to do (--force renews)",
+                ctx.env.profile(args.profile.as_deref()),
+                session::local_time(s.expiration),
+                session::human_duration(s.remaining(now)),
+            ));
+            return Ok(ExitCode::SUCCESS);
+        }
+        Decision::Login(p) => p,
+    };
+    let api = SdkApi::new(&plan.keys, &plan.settings);
+    let mut tty = if given.is_some() {
+        None
+    } else {
+        Terminal::open()
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let got = runtime.block_on(obtain(&api, &plan, given, tty.as_mut()))?;
+    write(&creds_file, &plan, &got, &ctx.long_term_suffix)?;
+    let left = got.session.remaining(Utc::now());
+    if plan.duration > session::ROOT_MAX_DURATION
+        && left <= chrono::Duration::seconds(session::ROOT_MAX_DURATION as i64 + 60)
+    {
+        tracing::warn!(
+            "AWS shortened this session to at most 1 hour: sessions of the root user are capped \
+             at 3600 s; use an IAM user for longer sessions"
+        );
+    }
+    ctx.say(&format!(
+        "[{}] logged in with {}: session valid until {} ({}), written to {}",
+        plan.profile,
+        got.serial,
+        session::local_time(got.session.expiration),
+        session::human_duration(left),
+        plan.credentials_path.display()
+    ));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,218 @@
+//! Shared test harness: a private HOME per test, the built binary with a clean environment,
+//! IAM users with real virtual MFA devices in the moto emulator, TOTP codes from their seeds,
+//! and a local fake AWS endpoint for the failures moto cannot produce.
+
+#![allow(dead_code)]
+
+pub mod fake_aws;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use assert_cmd::Command;
+
+/// A temporary HOME with `~/.aws`; removed on drop.
+pub struct Home {
+    pub dir: tempfile::TempDir,
+}
+
+impl Home {
+    pub fn new() -> Home {
+        let dir = tempfile::Builder::new()
+            .prefix("mfa-home-")
+            .tempdir()
+            .unwrap();
+        std::fs::create_dir_all(dir.path().join(".aws")).unwrap();
+        Home { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn credentials(&self) -> PathBuf {
+        self.path().join(".aws/credentials")
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.path().join(".aws/config")
+    }
+
+    pub fn write_credentials(&self, text: &str) {
+        std::fs::write(self.credentials(), text).unwrap();
+    }
+
+    pub fn write_config(&self, text: &str) {
+        std::fs::write(self.config(), text).unwrap();
+    }
+
+    pub fn read_credentials(&self) -> String {
+        std::fs::read_to_string(self.credentials()).unwrap()
+    }
+
+    /// The built binary with only HOME and PATH set: no AWS_* from the developer's shell.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("mfa-session").unwrap();
+        c.env_clear()
+            .env("HOME", self.path())
+            .env("PATH", std::env::var_os("PATH").unwrap())
+            .env("NO_COLOR", "1");
+        c
+    }
+
+    /// Same, pointed at an endpoint for both STS and IAM.
+    pub fn cmd_at(&self, endpoint: &str) -> Command {
+        let mut c = self.cmd();
+        c.env("AWS_ENDPOINT_URL", endpoint);
+        c
+    }
+}
+
+/// The emulator the test script started (`scripts/test` sets this).
+pub fn moto() -> String {
+    std::env::var("MFA_SESSION_TEST_MOTO").expect(
+        "MFA_SESSION_TEST_MOTO is not set: run the tests through scripts/test, which starts the \
+         moto STS/IAM emulator",
+    )
+}
+
+/// The venv with the AWS CLI and boto3 (`scripts/test` sets this).
+pub fn venv() -> PathBuf {
+    PathBuf::from(
+        std::env::var("MFA_SESSION_TEST_VENV")
+            .expect("MFA_SESSION_TEST_VENV is not set: run the tests through scripts/test"),
+    )
+}
+
+/// A user provisioned in moto: long-term keys and an enabled virtual MFA device.
+pub struct IamUser {
+    pub name: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub serial: String,
+    pub seed: String,
+}
+
+static USERS: AtomicUsize = AtomicUsize::new(0);
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// An IAM client with the emulator's admin credentials.
+fn admin_iam(endpoint: &str) -> aws_sdk_iam::Client {
+    let conf = aws_sdk_iam::Config::builder()
+        .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+        .region(aws_sdk_iam::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_iam::config::Credentials::new(
+            "AKIAADMINADMINADMIN0",
+            "admin-secret",
+            None,
+            None,
+            "test",
+        ))
+        .endpoint_url(endpoint)
+        .build();
+    aws_sdk_iam::Client::from_conf(conf)
+}
+
+/// Creates a user with an access key and an enabled virtual MFA device, as a real account
+/// admin would (CreateUser, CreateAccessKey, CreateVirtualMFADevice, EnableMFADevice with two
+/// consecutive codes from the seed).
+pub fn provision_user(endpoint: &str) -> IamUser {
+    let n = USERS.fetch_add(1, Ordering::SeqCst);
+    let name = format!("user-{}-{n}", std::process::id());
+    runtime().block_on(async {
+        let iam = admin_iam(endpoint);
+        iam.create_user().user_name(&name).send().await.unwrap();
+        let key = iam
+            .create_access_key()
+            .user_name(&name)
+            .send()
+            .await
+            .unwrap()
+            .access_key
+            .unwrap();
+        let device = iam
+            .create_virtual_mfa_device()
+            .virtual_mfa_device_name(&name)
+            .send()
+            .await
+            .unwrap()
+            .virtual_mfa_device
+            .unwrap();
+        let seed_bytes = device.base32_string_seed.unwrap().into_inner();
+        let seed = String::from_utf8(seed_bytes).unwrap();
+        let serial = device.serial_number;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        iam.enable_mfa_device()
+            .user_name(&name)
+            .serial_number(&serial)
+            .authentication_code1(totp_at(&seed, now - 30))
+            .authentication_code2(totp_at(&seed, now))
+            .send()
+            .await
+            .unwrap();
+        IamUser {
+            name,
+            access_key_id: key.access_key_id,
+            secret_access_key: key.secret_access_key,
+            serial,
+            seed,
+        }
+    })
+}
+
+/// Adds a second virtual MFA device to a user.
+pub fn add_device(endpoint: &str, user: &str, device_name: &str) -> String {
+    runtime().block_on(async {
+        let iam = admin_iam(endpoint);
+        let device = iam
+            .create_virtual_mfa_device()
+            .virtual_mfa_device_name(device_name)
+            .send()
+            .await
+            .unwrap()
+            .virtual_mfa_device
+            .unwrap();
+        iam.enable_mfa_device()
+            .user_name(user)
+            .serial_number(&device.serial_number)
+            .authentication_code1("123456")
+            .authentication_code2("654321")
+            .send()
+            .await
+            .unwrap();
+        device.serial_number
+    })
+}
+
+/// The TOTP code (RFC 6238: SHA-1, 6 digits, 30 s) of a base32 seed at a Unix time.
+pub fn totp_at(seed: &str, unix: u64) -> String {
+    let secret = totp_rs::Secret::Encoded(seed.to_string())
+        .to_bytes()
+        .unwrap();
+    totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, secret).generate(unix)
+}
+
+pub fn totp_now(seed: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    totp_at(seed, now)
+}
+
+/// Parses a credentials file the way the product does.
+pub fn profile(text: &str, name: &str) -> std::collections::BTreeMap<String, String> {
+    mfa_session::store::Document::parse(mfa_session::store::FileKind::Credentials, text)
+        .unwrap()
+        .profile(name)
+        .unwrap_or_default()
+}

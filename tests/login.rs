@@ -1,0 +1,627 @@
+//! `mfa-session login` as a real process: against the moto emulator with users and virtual MFA
+//! devices provisioned through the IAM API and real TOTP codes, and against a local fake AWS
+//! endpoint for every failure moto cannot produce. Each failure asserts the message, the exit
+//! code and that the credentials file is byte-for-byte unchanged.
+
+mod common;
+
+use std::process::{Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use common::fake_aws::{self, FakeAws, Reply, error_xml};
+use common::{Home, profile};
+use predicates::prelude::*;
+
+const LT_KEY: &str = "AKIALONGTERMKEY00001";
+const LT_SECRET: &str = "longTermSecret/K7MDENG/bPxRfiCYEXAMPLEKEY";
+const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
+
+fn home_with_long_term(extra: &str) -> Home {
+    let home = Home::new();
+    home.write_credentials(&format!(
+        "# my keys\n[dev-long-term]\naws_access_key_id = {LT_KEY}\naws_secret_access_key = {LT_SECRET}\n{extra}"
+    ));
+    home
+}
+
+fn in_hours(h: i64) -> String {
+    (Utc::now() + chrono::Duration::hours(h))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+// ---------------------------------------------------------------- against moto
+
+#[test]
+fn login_with_moto_and_the_aws_cli_accepts_the_profile() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    let original = format!(
+        "; work account\r\n[work-long-term]\r\naws_access_key_id = {}\r\naws_secret_access_key = {}\r\n\r\n[other]\r\nregion = eu-west-1 # keep\r\n",
+        user.access_key_id, user.secret_access_key
+    );
+    home.write_credentials(&original);
+
+    home.cmd_at(&moto)
+        .args([
+            "login",
+            "--profile",
+            "work",
+            "--code",
+            &common::totp_now(&user.seed),
+        ])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr(predicate::str::contains("[work] logged in with"));
+
+    let text = home.read_credentials();
+    // Every original line is still there, CRLF included; only [work] was added.
+    let without_serial = text.replace(&format!("mfa_serial = {}\r\n", user.serial), "");
+    assert!(without_serial.starts_with(&original), "{text}");
+    let lt = profile(&text, "work-long-term");
+    assert_eq!(
+        lt["mfa_serial"], user.serial,
+        "the discovered serial is remembered"
+    );
+    let s = profile(&text, "work");
+    assert!(!s["aws_session_token"].is_empty());
+    let exp = DateTime::parse_from_rfc3339(&s["expiration"]).unwrap();
+    let left = exp.with_timezone(&Utc) - Utc::now();
+    assert!(
+        left > chrono::Duration::hours(11) && left <= chrono::Duration::hours(12),
+        "{left}"
+    );
+
+    // The real AWS CLI reads the profile we wrote and calls STS with it.
+    let out = StdCommand::new(common::venv().join("bin/aws"))
+        .args([
+            "sts",
+            "get-caller-identity",
+            "--profile",
+            "work",
+            "--endpoint-url",
+            &moto,
+            "--region",
+            "us-east-1",
+        ])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Stock moto maps its fixed session keys to a generic user; a real account answers with
+    // the user's ARN. What matters here is that the CLI accepted and used the profile.
+    assert!(id["Arn"].as_str().unwrap().starts_with("arn:aws:"), "{id}");
+
+    // boto3 reads it too.
+    let py = "import boto3,sys; c=boto3.Session(profile_name='work').get_credentials(); \
+              print(c.access_key, c.token is not None)";
+    let out = StdCommand::new(common::venv().join("bin/python"))
+        .args(["-c", py])
+        .env_clear()
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("{} True", s["aws_access_key_id"])
+    );
+
+    // A second login while the session is fresh makes no call and changes nothing.
+    let before = home.read_credentials();
+    home.cmd_at("http://127.0.0.1:9")
+        .args(["login", "--profile", "work"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("still valid until"));
+    assert_eq!(home.read_credentials(), before);
+}
+
+#[test]
+fn several_devices_without_a_terminal_are_listed() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let second = common::add_device(&moto, &user.name, &format!("{}-backup", user.name));
+    let home = Home::new();
+    let original = format!(
+        "[p-long-term]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        user.access_key_id, user.secret_access_key
+    );
+    home.write_credentials(&original);
+    home.cmd_at(&moto)
+        .args(["login", "-p", "p", "--code", "123456"])
+        .assert()
+        .code(8)
+        .stderr(predicate::str::contains(&user.serial))
+        .stderr(predicate::str::contains(&second))
+        .stderr(predicate::str::contains("--serial"));
+    assert_eq!(home.read_credentials(), original);
+}
+
+// ---------------------------------------------------------------- against the fake endpoint
+
+#[test]
+fn steady_state_is_exactly_one_sts_call_signed_with_the_long_term_key() {
+    let fake = FakeAws::start();
+    fake.on(
+        "GetSessionToken",
+        vec![Reply::Http(200, fake_aws::session_xml(&in_hours(12)))],
+    );
+    let home = home_with_long_term(&format!("mfa_serial = {SERIAL}\n"));
+    home.cmd_at(&fake.url)
+        // A shell that ran `eval "$(mfa-session export)"` has a session in its environment:
+        // it must not be used to sign.
+        .env("AWS_ACCESS_KEY_ID", "ASIAFROMTHEENVIRONMNT")
+        .env("AWS_SECRET_ACCESS_KEY", "env-secret")
+        .env("AWS_SESSION_TOKEN", "env-token")
+        .env("AWS_PROFILE", "dev")
+        .args(["login", "--force", "--code", "123456"])
+        .assert()
+        .success();
+    let reqs = fake.requests();
+    assert_eq!(fake.actions(), ["GetSessionToken"]);
+    assert!(
+        reqs[0]
+            .authorization
+            .contains(&format!("Credential={LT_KEY}/")),
+        "{}",
+        reqs[0].authorization
+    );
+    assert!(reqs[0].body.contains("TokenCode=123456"));
+    assert!(
+        reqs[0]
+            .body
+            .contains(&format!("SerialNumber={}", urlencode(SERIAL)))
+    );
+    assert!(reqs[0].body.contains("DurationSeconds=43200"));
+    let s = profile(&home.read_credentials(), "dev");
+    assert_eq!(s["aws_access_key_id"], fake_aws::SESSION_KEY_ID);
+    assert_eq!(s["aws_secret_access_key"], fake_aws::SESSION_SECRET);
+    assert_eq!(s["aws_session_token"], fake_aws::SESSION_TOKEN);
+}
+
+fn urlencode(s: &str) -> String {
+    s.replace(':', "%3A").replace('/', "%2F")
+}
+
+#[test]
+fn duration_from_flag_and_config() {
+    let fake = FakeAws::start();
+    fake.on(
+        "GetSessionToken",
+        vec![Reply::Http(200, fake_aws::session_xml(&in_hours(1)))],
+    );
+    let home = home_with_long_term(&format!("mfa_serial = {SERIAL}\n"));
+    home.write_config("[profile dev]\nduration_seconds = 7200\nregion = eu-central-1\n");
+    home.cmd_at(&fake.url)
+        .args(["login", "-p", "dev", "-c", "123456"])
+        .assert()
+        .success();
+    home.cmd_at(&fake.url)
+        .args([
+            "login",
+            "-p",
+            "dev",
+            "-c",
+            "123456",
+            "--force",
+            "--duration",
+            "1d12h",
+        ])
+        .assert()
+        .success();
+    let bodies: Vec<String> = fake.requests().into_iter().map(|r| r.body).collect();
+    assert!(bodies[0].contains("DurationSeconds=7200"), "{}", bodies[0]);
+    assert!(
+        bodies[1].contains("DurationSeconds=129600"),
+        "{}",
+        bodies[1]
+    );
+    assert!(
+        fake.requests()[0]
+            .authorization
+            .contains("/eu-central-1/sts/")
+    );
+}
+
+/// Runs a login that must fail, and checks code, message and the unchanged file.
+fn assert_fails(home: &Home, endpoint: &str, args: &[&str], code: i32, message: &str) -> String {
+    let before = home.read_credentials();
+    let out = home.cmd_at(endpoint).args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    assert!(
+        stderr.contains(message),
+        "expected {message:?} in:\n{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        home.read_credentials(),
+        before,
+        "the file changed on failure"
+    );
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line:\n{stderr}");
+    stderr
+}
+
+fn sts_error(status: u16, code: &str, message: &str) -> Vec<Reply> {
+    vec![Reply::Http(status, error_xml("sts", code, message))]
+}
+
+#[test]
+fn aws_errors_are_one_actionable_line_with_their_exit_code() {
+    let login = ["login", "-p", "dev", "--code", "123456"];
+    let cases: &[(Vec<Reply>, i32, &str)] = &[
+        (
+            sts_error(
+                403,
+                "AccessDenied",
+                "MultiFactorAuthentication failed with invalid MFA one time pass code. ",
+            ),
+            5,
+            "rejected the MFA code",
+        ),
+        (
+            sts_error(
+                403,
+                "AccessDenied",
+                "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA serial number is valid and associated with this user.",
+            ),
+            5,
+            "serial is not associated with this user",
+        ),
+        (
+            sts_error(
+                403,
+                "InvalidClientTokenId",
+                "The security token included in the request is invalid.",
+            ),
+            6,
+            "invalid, inactive or deleted",
+        ),
+        (
+            sts_error(
+                403,
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you provided.",
+            ),
+            6,
+            "secret access key",
+        ),
+        (
+            sts_error(
+                403,
+                "SignatureDoesNotMatch",
+                "Signature expired: 20260101T000000Z is now earlier than 20260101T001000Z (20260101T001500Z - 15 min.)",
+            ),
+            6,
+            "clock",
+        ),
+        (
+            sts_error(400, "Throttling", "Rate exceeded"),
+            7,
+            "throttling",
+        ),
+        (
+            sts_error(
+                503,
+                "ServiceUnavailable",
+                "Service is unable to handle request.",
+            ),
+            7,
+            "server error (503)",
+        ),
+    ];
+    for (replies, code, message) in cases {
+        let fake = FakeAws::start();
+        fake.on("GetSessionToken", replies.clone());
+        let home = home_with_long_term(&format!("mfa_serial = {SERIAL}\n"));
+        assert_fails(&home, &fake.url, &login, *code, message);
+        let calls = fake.actions().len();
+        if *code == 7 {
+            assert_eq!(calls, 3, "{message}: retried with backoff");
+        } else {
+            assert_eq!(calls, 1, "{message}: not retried");
+        }
+    }
+}
+
+#[test]
+fn timeout_and_connection_refused() {
+    let fake = FakeAws::start();
+    fake.on("GetSessionToken", vec![Reply::Hang]);
+    let home = home_with_long_term(&format!("mfa_serial = {SERIAL}\n"));
+    let start = Instant::now();
+    assert_fails(
+        &home,
+        &fake.url,
+        &["login", "-p", "dev", "-c", "123456", "--timeout", "300ms"],
+        7,
+        "timed out",
+    );
+    assert!(start.elapsed() < Duration::from_secs(20));
+    // Port 9 (discard) on loopback: nothing listens.
+    assert_fails(
+        &home,
+        "http://127.0.0.1:9",
+        &["login", "-p", "dev", "-c", "123456"],
+        7,
+        "cannot connect",
+    );
+}
+
+#[test]
+fn list_devices_denied_suggests_serial() {
+    let fake = FakeAws::start();
+    fake.on(
+        "ListMFADevices",
+        vec![Reply::Http(
+            403,
+            error_xml(
+                "iam",
+                "AccessDenied",
+                "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: iam:ListMFADevices",
+            ),
+        )],
+    );
+    let home = home_with_long_term("");
+    assert_fails(
+        &home,
+        &fake.url,
+        &["login", "-p", "dev", "-c", "123456"],
+        6,
+        "pass --serial",
+    );
+    assert_eq!(fake.actions(), ["ListMFADevices"]);
+}
+
+#[test]
+fn single_device_is_found_and_remembered_then_one_call() {
+    let fake = FakeAws::start();
+    fake.on(
+        "ListMFADevices",
+        vec![Reply::Http(200, fake_aws::devices_xml("alice", &[SERIAL]))],
+    );
+    fake.on(
+        "GetSessionToken",
+        vec![Reply::Http(200, fake_aws::session_xml(&in_hours(12)))],
+    );
+    let home = home_with_long_term("");
+    home.cmd_at(&fake.url)
+        .args(["login", "-p", "dev", "-c", "123456"])
+        .assert()
+        .success();
+    assert_eq!(fake.actions(), ["ListMFADevices", "GetSessionToken"]);
+    assert_eq!(
+        profile(&home.read_credentials(), "dev-long-term")["mfa_serial"],
+        SERIAL
+    );
+    home.cmd_at(&fake.url)
+        .args(["login", "-p", "dev", "-c", "123456", "--force"])
+        .assert()
+        .success();
+    assert_eq!(
+        fake.actions(),
+        ["ListMFADevices", "GetSessionToken", "GetSessionToken"]
+    );
+}
+
+#[test]
+fn aws_mfa_setups_are_read_as_they_are() {
+    let fake = FakeAws::start();
+    fake.on(
+        "GetSessionToken",
+        vec![Reply::Http(200, fake_aws::session_xml(&in_hours(12)))],
+    );
+    let home = Home::new();
+    let expired = (Utc::now() - chrono::Duration::hours(1)).format("%Y-%m-%d %H:%M:%S");
+    home.write_credentials(&format!(
+        "[dev-long-term]\naws_access_key_id = {LT_KEY}\naws_secret_access_key = {LT_SECRET}\n\
+         aws_mfa_device = {SERIAL}\n\n[dev]\naws_access_key_id = ASIAOLD\naws_secret_access_key = old\n\
+         aws_session_token = oldtoken\naws_security_token = oldtoken\nexpiration = {expired}\n"
+    ));
+    home.cmd_at(&fake.url)
+        .args(["login", "-p", "dev", "-c", "123456"])
+        .assert()
+        .success();
+    assert_eq!(
+        fake.actions(),
+        ["GetSessionToken"],
+        "serial from aws_mfa_device, no discovery"
+    );
+    let s = profile(&home.read_credentials(), "dev");
+    assert_eq!(s["aws_security_token"], fake_aws::SESSION_TOKEN);
+    assert_eq!(s["aws_session_token"], fake_aws::SESSION_TOKEN);
+
+    // A valid aws-mfa session (its own expiration format) is kept without a call.
+    let fake = FakeAws::start();
+    let valid = (Utc::now() + chrono::Duration::hours(5)).format("%Y-%m-%d %H:%M:%S");
+    home.write_credentials(&format!(
+        "[dev-long-term]\naws_access_key_id = {LT_KEY}\naws_secret_access_key = {LT_SECRET}\n\n\
+         [dev]\naws_access_key_id = ASIAOLD\naws_secret_access_key = old\naws_session_token = t\nexpiration = {valid}\n"
+    ));
+    home.cmd_at(&fake.url)
+        .args(["login", "-p", "dev"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("still valid"));
+    assert!(fake.actions().is_empty());
+}
+
+#[test]
+fn setup_problems_fail_before_any_call() {
+    let fake = FakeAws::start();
+    // Static keys in [dev] and no [dev-long-term].
+    let home = Home::new();
+    home.write_credentials(&format!(
+        "[dev]\naws_access_key_id = {LT_KEY}\naws_secret_access_key = {LT_SECRET}\n"
+    ));
+    assert_fails(
+        &home,
+        &fake.url,
+        &["login", "-p", "dev", "-c", "123456"],
+        9,
+        "rename the header [dev] to [dev-long-term]",
+    );
+    // No keys at all.
+    let home = Home::new();
+    home.write_credentials("[other]\nx = 1\n");
+    assert_fails(
+        &home,
+        &fake.url,
+        &["login", "-p", "dev", "-c", "123456"],
+        9,
+        "[dev-long-term]",
+    );
+    // Durations outside AWS's limits.
+    let home = home_with_long_term(&format!("mfa_serial = {SERIAL}\n"));
+    assert_fails(
+        &home,
+        &fake.url,
+        &["login", "-p", "dev", "-c", "123456", "-d", "10m"],
+        2,
+        "900 s (15m) to 129600 s (36h)",
+    );
+    assert_fails(
+        &home,
+        &fake.url,
+        &["login", "-p", "dev", "-c", "123456", "-d", "37h"],
+        2,
+        "129600",
+    );
+    // A malformed credentials file.
+    home.write_credentials("[dev-long-term\n");
+    assert_fails(
+        &home,
+        &fake.url,
+        &["login", "-p", "dev", "-c", "123456"],
+        3,
+        "credentials:1:",
+    );
+    assert!(fake.actions().is_empty());
+}
+
+#[test]
+fn a_bad_code_is_refused_without_echoing_it() {
+    let fake = FakeAws::start();
+    let home = home_with_long_term(&format!("mfa_serial = {SERIAL}\n"));
+    for code in ["12345", "1234567", "12a456"] {
+        let err = assert_fails(
+            &home,
+            &fake.url,
+            &["login", "-p", "dev", "-c", code],
+            2,
+            "exactly 6 digits",
+        );
+        assert!(!err.contains(code), "{err}");
+    }
+    assert!(fake.actions().is_empty());
+}
+
+#[test]
+fn no_terminal_and_no_code_fails_at_once() {
+    let fake = FakeAws::start();
+    let home = home_with_long_term(&format!("mfa_serial = {SERIAL}\n"));
+    let before = home.read_credentials();
+    let start = Instant::now();
+    // setsid: a new session with no controlling terminal, as under cron; stdin closed.
+    let out = StdCommand::new("setsid")
+        .arg("-w")
+        .arg(assert_cmd::cargo::cargo_bin("mfa-session"))
+        .args(["login", "-p", "dev"])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("AWS_ENDPOINT_URL", &fake.url)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(8), "{stderr}");
+    assert!(stderr.contains("--code"), "{stderr}");
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert!(fake.actions().is_empty());
+    assert_eq!(home.read_credentials(), before);
+}
+
+#[test]
+fn long_term_keys_in_the_session_section_are_never_overwritten() {
+    let fake = FakeAws::start();
+    fake.on(
+        "GetSessionToken",
+        vec![Reply::Http(200, fake_aws::session_xml(&in_hours(12)))],
+    );
+    let home = Home::new();
+    home.write_credentials(&format!(
+        "[dev-long-term]\naws_access_key_id = {LT_KEY}\naws_secret_access_key = {LT_SECRET}\nmfa_serial = {SERIAL}\n\
+         [dev]\naws_access_key_id = AKIAOTHERSTATICKEY01\naws_secret_access_key = other\n"
+    ));
+    assert_fails(
+        &home,
+        &fake.url,
+        &["login", "-p", "dev", "-c", "123456"],
+        4,
+        "refusing to overwrite",
+    );
+}
+
+#[test]
+fn secrets_never_reach_stderr_even_at_trace() {
+    let fake = FakeAws::start();
+    fake.on(
+        "GetSessionToken",
+        vec![Reply::Http(200, fake_aws::session_xml(&in_hours(12)))],
+    );
+    let home = home_with_long_term(&format!("mfa_serial = {SERIAL}\n"));
+    let out = home
+        .cmd_at(&fake.url)
+        .args(["-vvv", "login", "-p", "dev", "-c", "135790"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("GetSessionToken"),
+        "-vvv logs something:\n{stderr}"
+    );
+    for secret in [
+        LT_SECRET,
+        fake_aws::SESSION_SECRET,
+        fake_aws::SESSION_TOKEN,
+        "135790",
+    ] {
+        assert!(!stderr.contains(secret), "{secret} leaked:\n{stderr}");
+    }
+    // And on failure too.
+    let fake = FakeAws::start();
+    fake.on(
+        "GetSessionToken",
+        sts_error(
+            403,
+            "AccessDenied",
+            "MultiFactorAuthentication failed with invalid MFA one time pass code. ",
+        ),
+    );
+    let out = home
+        .cmd_at(&fake.url)
+        .args(["-vvv", "login", "-p", "dev", "-c", "135790", "--force"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for secret in [LT_SECRET, "135790"] {
+        assert!(!stderr.contains(secret), "{secret} leaked:\n{stderr}");
+    }
+}
