@@ -625,3 +625,130 @@ fn secrets_never_reach_stderr_even_at_trace() {
         assert!(!stderr.contains(secret), "{secret} leaked:\n{stderr}");
     }
 }
+
+#[test]
+fn prompts_on_the_real_terminal_and_asks_again_after_a_rejected_code() {
+    let fake = FakeAws::start();
+    fake.on(
+        "GetSessionToken",
+        vec![
+            Reply::Http(
+                403,
+                error_xml(
+                    "sts",
+                    "AccessDenied",
+                    "MultiFactorAuthentication failed with invalid MFA one time pass code. ",
+                ),
+            ),
+            Reply::Http(200, fake_aws::session_xml(&in_hours(12))),
+        ],
+    );
+    let home = home_with_long_term(&format!("mfa_serial = {SERIAL}\n"));
+    let bin = assert_cmd::cargo::cargo_bin("mfa-session");
+    // `script` gives the command a pseudo-terminal as its controlling terminal (/dev/tty) and
+    // types our stdin into it, as a person would.
+    let out = StdCommand::new("script")
+        .args([
+            "-qec",
+            &format!("{} login -p dev", bin.display()),
+            "/dev/null",
+        ])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("AWS_ENDPOINT_URL", &fake.url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            stdin.write_all(b"111111\n")?;
+            std::thread::sleep(Duration::from_millis(1500));
+            stdin.write_all(b"222222\n")?;
+            std::thread::sleep(Duration::from_millis(1500));
+            drop(stdin);
+            child.wait_with_output()
+        })
+        .unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    assert_eq!(
+        screen.matches(&format!("MFA code for {SERIAL}: ")).count(),
+        2,
+        "{screen}"
+    );
+    assert!(screen.contains("AWS rejected that code"), "{screen}");
+    let bodies: Vec<String> = fake.requests().into_iter().map(|r| r.body).collect();
+    assert!(bodies[0].contains("TokenCode=111111") && bodies[1].contains("TokenCode=222222"));
+    assert_eq!(
+        profile(&home.read_credentials(), "dev")["aws_session_token"],
+        fake_aws::SESSION_TOKEN
+    );
+}
+
+#[test]
+fn root_users_are_told_about_the_one_hour_cap() {
+    let fake = FakeAws::start();
+    // AWS silently shortens a root user's session to one hour.
+    fake.on(
+        "GetSessionToken",
+        vec![Reply::Http(200, fake_aws::session_xml(&in_hours(1)))],
+    );
+    let home = home_with_long_term(&format!("mfa_serial = {SERIAL}\n"));
+    home.cmd_at(&fake.url)
+        .args(["login", "-p", "dev", "-c", "123456"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("root user are capped at 3600 s"));
+}
+
+#[test]
+fn region_and_endpoint_precedence() {
+    let fake = FakeAws::start();
+    fake.on(
+        "GetSessionToken",
+        vec![Reply::Http(200, fake_aws::session_xml(&in_hours(12)))],
+    );
+    let home = home_with_long_term(&format!("mfa_serial = {SERIAL}\n"));
+    // endpoint_url from the config file; region from it unless the environment or flag says.
+    home.write_config(&format!(
+        "[profile dev]\nregion = eu-central-1\nendpoint_url = {}\n",
+        fake.url
+    ));
+    let login = ["login", "-p", "dev", "-c", "123456", "--force"];
+    home.cmd().args(login).assert().success();
+    home.cmd()
+        .env("AWS_DEFAULT_REGION", "eu-west-1")
+        .args(login)
+        .assert()
+        .success();
+    home.cmd()
+        .env("AWS_DEFAULT_REGION", "eu-west-1")
+        .env("AWS_REGION", "eu-north-1")
+        .args(login)
+        .assert()
+        .success();
+    home.cmd()
+        .env("AWS_REGION", "eu-north-1")
+        .args(login)
+        .args(["--region", "ap-south-1"])
+        .assert()
+        .success();
+    // A service-specific variable beats the config file.
+    home.cmd()
+        .env("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")
+        .args(login)
+        .assert()
+        .code(7);
+    let regions: Vec<String> = fake
+        .requests()
+        .iter()
+        .map(|r| r.authorization.split('/').nth(2).unwrap().to_string())
+        .collect();
+    assert_eq!(
+        regions,
+        ["eu-central-1", "eu-west-1", "eu-north-1", "ap-south-1"]
+    );
+}

@@ -348,3 +348,172 @@ pub fn run(args: &LoginArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     ));
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    /// A scripted AWS: replies to GetSessionToken in order, and a fixed device list.
+    struct FakeApi {
+        replies: RefCell<Vec<Result<Session, AwsError>>>,
+        devices: Vec<String>,
+        calls: RefCell<Vec<String>>,
+    }
+
+    fn session() -> Session {
+        Session {
+            access_key_id: "ASIA".into(),
+            secret_access_key: Secret::new("s"),
+            session_token: Secret::new("t"),
+            expiration: Utc::now() + chrono::Duration::hours(12),
+        }
+    }
+
+    impl MfaApi for FakeApi {
+        async fn get_session_token(
+            &self,
+            serial: &str,
+            code: &Secret,
+            _: u32,
+        ) -> Result<Session, AwsError> {
+            self.calls
+                .borrow_mut()
+                .push(format!("GetSessionToken {serial} {}", code.expose()));
+            self.replies.borrow_mut().remove(0)
+        }
+        async fn list_mfa_devices(&self, _: Option<&str>) -> Result<Vec<String>, AwsError> {
+            self.calls.borrow_mut().push("ListMFADevices".into());
+            Ok(self.devices.clone())
+        }
+        async fn caller_arn(&self) -> Result<String, AwsError> {
+            unreachable!()
+        }
+    }
+
+    fn plan(serial: Option<&str>) -> Plan {
+        Plan {
+            profile: "p".into(),
+            long_term: "p-long-term".into(),
+            credentials_path: "/x".into(),
+            keys: LongTermKeys {
+                access_key_id: "AKIA".into(),
+                secret_access_key: Secret::new("s"),
+            },
+            serial: serial.map(str::to_string),
+            duration: 3600,
+            settings: ClientSettings {
+                region: "us-east-1".into(),
+                sts_endpoint: None,
+                iam_endpoint: None,
+                attempt_timeout: Duration::from_secs(1),
+                max_attempts: 1,
+            },
+        }
+    }
+
+    fn block<F: Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn a_rejected_code_is_asked_again_up_to_three_times() {
+        let api = FakeApi {
+            replies: RefCell::new(vec![
+                Err(AwsError::InvalidCode),
+                Err(AwsError::InvalidCode),
+                Ok(session()),
+            ]),
+            devices: vec![],
+            calls: RefCell::default(),
+        };
+        let mut out = Vec::new();
+        let mut tty = Terminal::new(&b"111111\n222222\n333333\n"[..], &mut out);
+        let got = block(obtain(&api, &plan(Some("arn:d")), None, Some(&mut tty))).unwrap();
+        assert_eq!(got.serial, "arn:d");
+        assert!(!got.discovered);
+        assert_eq!(
+            *api.calls.borrow(),
+            [
+                "GetSessionToken arn:d 111111",
+                "GetSessionToken arn:d 222222",
+                "GetSessionToken arn:d 333333"
+            ]
+        );
+        let shown = String::from_utf8(out).unwrap();
+        assert_eq!(shown.matches("AWS rejected that code").count(), 2);
+
+        // A fourth rejection is not asked again.
+        let api = FakeApi {
+            replies: RefCell::new(vec![
+                Err(AwsError::InvalidCode),
+                Err(AwsError::InvalidCode),
+                Err(AwsError::InvalidCode),
+            ]),
+            devices: vec![],
+            calls: RefCell::default(),
+        };
+        let mut tty = Terminal::new(&b"111111\n222222\n333333\n444444\n"[..], Vec::new());
+        let err = block(obtain(&api, &plan(Some("arn:d")), None, Some(&mut tty))).unwrap_err();
+        assert!(matches!(
+            err.downcast_ref::<AwsError>(),
+            Some(AwsError::InvalidCode)
+        ));
+        assert_eq!(api.calls.borrow().len(), 3);
+    }
+
+    #[test]
+    fn a_given_code_is_not_retried() {
+        let api = FakeApi {
+            replies: RefCell::new(vec![Err(AwsError::InvalidCode), Ok(session())]),
+            devices: vec![],
+            calls: RefCell::default(),
+        };
+        let mut tty = Terminal::new(&b"222222\n"[..], Vec::new());
+        let err = block(obtain(
+            &api,
+            &plan(Some("arn:d")),
+            Some(Secret::new("111111")),
+            Some(&mut tty),
+        ));
+        assert!(err.is_err());
+        assert_eq!(api.calls.borrow().len(), 1);
+    }
+
+    #[test]
+    fn several_devices_are_chosen_at_the_terminal() {
+        let api = FakeApi {
+            replies: RefCell::new(vec![Ok(session())]),
+            devices: vec!["arn:a".into(), "arn:b".into()],
+            calls: RefCell::default(),
+        };
+        let mut tty = Terminal::new(&b"2\n123456\n"[..], Vec::new());
+        let got = block(obtain(&api, &plan(None), None, Some(&mut tty))).unwrap();
+        assert_eq!(got.serial, "arn:b");
+        assert!(got.discovered);
+        assert_eq!(
+            *api.calls.borrow(),
+            ["ListMFADevices", "GetSessionToken arn:b 123456"]
+        );
+    }
+
+    #[test]
+    fn no_device_says_how_to_enable_one() {
+        let api = FakeApi {
+            replies: RefCell::new(vec![]),
+            devices: vec![],
+            calls: RefCell::default(),
+        };
+        let err = block(obtain::<_, &[u8], Vec<u8>>(
+            &api,
+            &plan(None),
+            Some(Secret::new("123456")),
+            None,
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("enable-mfa-device"), "{err}");
+    }
+}
