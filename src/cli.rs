@@ -28,7 +28,8 @@ fn duration(s: &str) -> Result<Duration, String> {
         6 AWS rejected the long-term key, the signature or the clock, or denied the call, \
         7 AWS unreachable or unavailable (connection, timeout, throttling, 5xx), 8 a code or a \
         choice is needed and there is no terminal, 9 the profile is not set up (no long-term \
-        keys).\n\nSee `mfa-session man` for the full manual."
+        keys), 10 no valid session and no way to log in here (status: not every session is \
+        valid), 126 or 127 exec could not run the command.\n\nSee `mfa-session man` for the full manual."
 )]
 pub struct Cli {
     /// More diagnostics on stderr: -v info, -vv debug, -vvv trace. Secrets are never logged.
@@ -76,6 +77,83 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Login(LoginArgs),
 
+    /// Print the session as shell exports (logging in first when needed and possible).
+    ///
+    /// Prints AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+    /// AWS_CREDENTIAL_EXPIRATION (and AWS_REGION when the profile has one) and unsets
+    /// AWS_PROFILE. If the session is missing or inside the refresh window, logs in first when
+    /// there is a terminal to ask for the code on (the prompt goes to the terminal, never to
+    /// stdout); otherwise prints nothing and exits 10. A valid session costs no AWS call.
+    ///
+    /// Examples:
+    ///   eval "$(mfa-session export --profile work)"                 # bash, zsh, dash
+    ///   mfa-session export --profile work --format fish | source     # fish
+    ///   mfa-session export --profile work --format powershell | Invoke-Expression
+    ///   mfa-session export --profile work --format dotenv > .env
+    #[command(verbatim_doc_comment)]
+    Export {
+        /// Profile whose session to print. Default: AWS_PROFILE, else "default".
+        #[arg(short, long, value_name = "PROFILE")]
+        profile: Option<String>,
+        /// Output format.
+        #[arg(short, long, value_enum, default_value = "sh")]
+        format: crate::shell::Format,
+        #[command(flatten)]
+        session: SessionOpts,
+    },
+    /// Print the credential_process JSON for a profile (for ~/.aws/config).
+    ///
+    /// In ~/.aws/config, under a profile of ANOTHER name than the session profile:
+    ///
+    ///   [profile work-mfa]
+    ///   credential_process = mfa-session credential-process --profile work
+    ///
+    /// The AWS CLI and SDKs then run it whenever they need credentials for work-mfa, and again
+    /// when the printed Expiration approaches. Same login rules as export.
+    #[command(verbatim_doc_comment)]
+    CredentialProcess {
+        /// Profile whose session to print (required: it is written into a config file).
+        #[arg(short, long, value_name = "PROFILE", required = true)]
+        profile: String,
+        #[command(flatten)]
+        session: SessionOpts,
+    },
+    /// Run a command with the session in its environment.
+    ///
+    /// The command replaces mfa-session (exec), so its exit code and the signals sent to it
+    /// are its own. AWS_PROFILE and AWS_DEFAULT_PROFILE are removed from its environment so the
+    /// session keys are what it uses. Same login rules as export.
+    ///
+    /// Example: mfa-session exec --profile work -- terraform plan
+    #[command(verbatim_doc_comment)]
+    Exec {
+        /// Profile whose session to use. Default: AWS_PROFILE, else "default".
+        #[arg(short, long, value_name = "PROFILE")]
+        profile: Option<String>,
+        #[command(flatten)]
+        session: SessionOpts,
+        /// The command and its arguments (after --).
+        #[arg(required = true, last = true, value_name = "COMMAND")]
+        command: Vec<std::ffi::OsString>,
+    },
+    /// Show every managed profile: state, expiry, time left, MFA device.
+    ///
+    /// Managed profiles are those with a [PROFILE-long-term] section or a session with an
+    /// expiration in the credentials file. States: valid, expiring (inside the refresh
+    /// window), expired, missing. Exits 0 only if every profile shown is valid, so
+    /// `mfa-session status --profile work || alert` works in monitoring. Never calls AWS.
+    #[command(verbatim_doc_comment)]
+    Status {
+        /// Show only this profile.
+        #[arg(short, long, value_name = "PROFILE")]
+        profile: Option<String>,
+        /// JSON for scripts instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// A session with less than this left is "expiring".
+        #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration)]
+        refresh_window: Duration,
+    },
     /// Print a shell completion script.
     ///
     /// bash: `mfa-session completions bash > ~/.local/share/bash-completion/completions/mfa-session`
@@ -129,4 +207,32 @@ pub struct LoginArgs {
     /// Give up on an AWS call attempt after this long (each call is tried 3 times).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
     pub timeout: Duration,
+}
+
+/// Options of the commands that hand out a session.
+#[derive(Debug, Args)]
+pub struct SessionOpts {
+    /// Never log in (and so never touch the network): fail if the session is not valid.
+    #[arg(long)]
+    pub no_login: bool,
+
+    /// Log in again when the session has less than this left.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration)]
+    pub refresh_window: Duration,
+}
+
+impl LoginArgs {
+    /// A plain login for a command that needs a session: no flags beyond the profile.
+    pub fn for_session(profile: Option<String>, refresh_window: Duration) -> LoginArgs {
+        LoginArgs {
+            profile,
+            code: None,
+            serial: None,
+            duration: None,
+            force: false,
+            region: None,
+            refresh_window,
+            timeout: Duration::from_secs(10),
+        }
+    }
 }

@@ -6,20 +6,25 @@
 //! | 1 | any other failure |
 //! | 2 | usage error: unknown flag, bad value (clap reports these) |
 //! | 3 | a credentials or config file could not be read, parsed or written; it was not changed |
-//! | 4 | refused: the edit would overwrite long-term keys or store a value the SDKs would misread |
+//! | 4 | refused: overwriting long-term keys, or a value that cannot be stored or printed safely |
 //! | 5 | MFA: the code or the device was rejected, or the user has no MFA device |
 //! | 6 | AWS rejected the long-term key, the signature or the clock, or denied the call |
 //! | 7 | AWS unreachable or unavailable: connection refused, timeout, throttling, 5xx |
 //! | 8 | input needed: no MFA code (or device choice) and no terminal to ask on |
 //! | 9 | not set up: no long-term keys for the profile, or they sit in the session section |
+//! | 10 | no valid session: missing, expired or expiring, and no way to log in here; for `status`, not every session shown is valid |
+//! | 126 | `exec`: the command could not be run (not executable) |
+//! | 127 | `exec`: the command was not found |
 //!
 //! The same table is in the README; a test keeps the two in step.
 
 use std::process::ExitCode;
 
 use crate::aws::AwsError;
-use crate::cmd::login::SetupError;
+use crate::cmd::exec::ExecError;
+use crate::cmd::login::{NoSession, SetupError};
 use crate::mfa::MfaError;
+use crate::shell::RenderError;
 use crate::store::StoreError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +40,9 @@ pub enum Exit {
     Unavailable = 7,
     NeedsInput = 8,
     NotSetUp = 9,
+    NoSession = 10,
+    CannotRun = 126,
+    NotFound = 127,
 }
 
 impl From<Exit> for ExitCode {
@@ -74,6 +82,18 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
                 }
                 MfaError::Tty(_) => Exit::Failure,
             };
+        }
+        if let Some(e) = cause.downcast_ref::<ExecError>() {
+            return match e.kind() {
+                std::io::ErrorKind::NotFound => Exit::NotFound,
+                _ => Exit::CannotRun,
+            };
+        }
+        if cause.downcast_ref::<RenderError>().is_some() {
+            return Exit::Refused;
+        }
+        if cause.is::<NoSession>() {
+            return Exit::NoSession;
         }
         if let Some(e) = cause.downcast_ref::<SetupError>() {
             return match e {

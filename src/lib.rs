@@ -12,6 +12,7 @@ pub mod exit;
 pub mod logging;
 pub mod mfa;
 pub mod session;
+pub mod shell;
 pub mod store;
 
 use std::process::ExitCode;

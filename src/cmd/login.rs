@@ -295,57 +295,204 @@ pub fn write(
     })
 }
 
-pub fn run(args: &LoginArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
+/// How [`ensure`] ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// `[P]` already had a session with more than the refresh window left: no call was made.
+    StillValid { profile: String, session: Session },
+    /// A new session was obtained and written.
+    Renewed { plan: Box<Plan>, got: Obtained },
+}
+
+impl Outcome {
+    pub fn profile(&self) -> &str {
+        match self {
+            Outcome::StillValid { profile, .. } => profile,
+            Outcome::Renewed { plan, .. } => &plan.profile,
+        }
+    }
+
+    pub fn session(&self) -> &Session {
+        match self {
+            Outcome::StillValid { session, .. } => session,
+            Outcome::Renewed { got, .. } => &got.session,
+        }
+    }
+}
+
+/// Why a command that needs a session has none to give, without being allowed to log in.
+#[derive(Debug, thiserror::Error)]
+#[error("[{profile}] has no valid session ({state}) and {why}")]
+pub struct NoSession {
+    pub profile: String,
+    pub state: String,
+    pub why: String,
+}
+
+/// The files as read for a profile: the credentials document and the profile's config.
+pub struct Files {
+    pub credentials_path: PathBuf,
+    pub credentials: Document,
+    pub config: Document,
+}
+
+impl Files {
+    pub fn read(ctx: &Ctx) -> anyhow::Result<Files> {
+        let credentials_path = ctx.credentials_path.clone().ok_or(SetupError::NoHome)?;
+        let credentials = SharedFile::new(&credentials_path, FileKind::Credentials).read()?;
+        let config = match &ctx.config_path {
+            Some(p) => SharedFile::new(p, FileKind::Config).read()?,
+            None => Document::empty(FileKind::Config),
+        };
+        Ok(Files {
+            credentials_path,
+            credentials,
+            config,
+        })
+    }
+
+    /// The region configured for a profile, if any.
+    pub fn region(&self, profile: &str) -> Option<String> {
+        self.config.get(profile, "region").filter(|r| !r.is_empty())
+    }
+}
+
+/// When [`ensure`] may log in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginMode {
+    /// `login` itself: always; with no code source that is an [`MfaError::NoSource`].
+    Always,
+    /// `export` and friends: when a code source exists, else a [`NoSession`].
+    IfPossible,
+    /// `--no-login`: never; no network at all.
+    Never,
+}
+
+/// Makes sure `[P]` holds a session valid beyond the refresh window: keeps a good one (no
+/// network, no runtime), else logs in as `mode` allows.
+pub fn ensure(
+    args: &LoginArgs,
+    ctx: &Ctx,
+    files: &Files,
+    mode: LoginMode,
+) -> anyhow::Result<Outcome> {
     let now = Utc::now();
     let given = args.code.as_deref().map(mfa::validate_code).transpose()?;
-    let creds_path = ctx.credentials_path.clone().ok_or(SetupError::NoHome)?;
-    let creds_file = SharedFile::new(&creds_path, FileKind::Credentials);
-    let credentials = creds_file.read()?;
-    let config = match &ctx.config_path {
-        Some(p) => SharedFile::new(p, FileKind::Config).read()?,
-        None => Document::empty(FileKind::Config),
-    };
-    let plan = match plan(args, ctx, &config, &credentials, creds_path, now)? {
-        Decision::StillValid(s) => {
-            ctx.say(&format!(
-                "[{}] session still valid until {} ({} left); nothing to do (--force renews)",
-                ctx.env.profile(args.profile.as_deref()),
-                session::local_time(s.expiration),
-                session::human_duration(s.remaining(now)),
-            ));
-            return Ok(ExitCode::SUCCESS);
+    let decision = plan(
+        args,
+        ctx,
+        &files.config,
+        &files.credentials,
+        files.credentials_path.clone(),
+        now,
+    );
+    let plan = match (decision, mode) {
+        (Ok(Decision::StillValid(session)), _) => {
+            return Ok(Outcome::StillValid {
+                profile: ctx.env.profile(args.profile.as_deref()),
+                session,
+            });
         }
-        Decision::Login(p) => p,
+        (_, LoginMode::Never) => {
+            return Err(no_session(args, ctx, files, now, "--no-login forbids logging in").into());
+        }
+        (Ok(Decision::Login(p)), _) => p,
+        (Err(e), _) => return Err(e.into()),
     };
-    let api = SdkApi::new(&plan.keys, &plan.settings);
     let mut tty = if given.is_some() {
         None
     } else {
         Terminal::open()
     };
+    if given.is_none() && tty.is_none() && mode == LoginMode::IfPossible {
+        let profile = &plan.profile;
+        return Err(no_session(
+            args,
+            ctx,
+            files,
+            now,
+            &format!(
+                "there is no terminal to ask for an MFA code: run `mfa-session login --profile {profile}` first"
+            ),
+        )
+        .into());
+    }
+    let api = SdkApi::new(&plan.keys, &plan.settings);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     let got = runtime.block_on(obtain(&api, &plan, given, tty.as_mut()))?;
-    write(&creds_file, &plan, &got, &ctx.long_term_suffix)?;
-    let left = got.session.remaining(Utc::now());
+    write(
+        &SharedFile::new(&plan.credentials_path, FileKind::Credentials),
+        &plan,
+        &got,
+        &ctx.long_term_suffix,
+    )?;
     if plan.duration > session::ROOT_MAX_DURATION
-        && left <= chrono::Duration::seconds(session::ROOT_MAX_DURATION as i64 + 60)
+        && got.session.remaining(Utc::now())
+            <= chrono::Duration::seconds(session::ROOT_MAX_DURATION as i64 + 60)
     {
         tracing::warn!(
             "AWS shortened this session to at most 1 hour: sessions of the root user are capped \
              at 3600 s; use an IAM user for longer sessions"
         );
     }
-    ctx.say(&format!(
-        "[{}] logged in with {}: session valid until {} ({}), written to {}",
-        plan.profile,
-        got.serial,
-        session::local_time(got.session.expiration),
-        session::human_duration(left),
-        plan.credentials_path.display()
-    ));
+    Ok(Outcome::Renewed { plan, got })
+}
+
+fn no_session(
+    args: &LoginArgs,
+    ctx: &Ctx,
+    files: &Files,
+    now: DateTime<Utc>,
+    why: &str,
+) -> NoSession {
+    let profile = ctx.env.profile(args.profile.as_deref());
+    let props = files.credentials.profile(&profile).unwrap_or_default();
+    let state = match Holding::of(&props) {
+        Holding::Session(Some(s)) if s.remaining(now) > chrono::Duration::zero() => {
+            format!(
+                "it expires in {}",
+                session::human_duration(s.remaining(now))
+            )
+        }
+        Holding::Session(Some(s)) => session::human_duration(s.remaining(now)),
+        Holding::Session(None) => "its session keys are incomplete".to_string(),
+        Holding::LongTermKeys => "it holds long-term keys, not a session".to_string(),
+        Holding::Empty => "none was written yet".to_string(),
+    };
+    NoSession {
+        profile,
+        state,
+        why: why.to_string(),
+    }
+}
+
+/// Tells the person what [`ensure`] did.
+pub fn report(ctx: &Ctx, outcome: &Outcome) {
+    let now = Utc::now();
+    match outcome {
+        Outcome::StillValid { profile, session } => ctx.say(&format!(
+            "[{profile}] session still valid until {} ({} left); nothing to do (--force renews)",
+            session::local_time(session.expiration),
+            session::human_duration(session.remaining(now)),
+        )),
+        Outcome::Renewed { plan, got } => ctx.say(&format!(
+            "[{}] logged in with {}: session valid until {} ({}), written to {}",
+            plan.profile,
+            got.serial,
+            session::local_time(got.session.expiration),
+            session::human_duration(got.session.remaining(now)),
+            plan.credentials_path.display()
+        )),
+    }
+}
+
+pub fn run(args: &LoginArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    let files = Files::read(ctx)?;
+    let outcome = ensure(args, ctx, &files, LoginMode::Always)?;
+    report(ctx, &outcome);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -3,13 +3,18 @@
 //! and `aws`; none of them parses text or builds SDK clients itself.
 
 pub mod completions;
+pub mod credential_process;
+pub mod exec;
+pub mod export;
 pub mod login;
 pub mod man;
+pub mod status;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::cli::Command;
+use crate::cli::{Command, LoginArgs, SessionOpts};
+use crate::cmd::login::{Files, LoginMode, Outcome};
 use crate::env::Env;
 
 /// What every command may need, resolved once.
@@ -45,7 +50,46 @@ pub fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     match command {
         Command::Login(args) => login::run(&args, ctx),
+        Command::Export {
+            profile,
+            format,
+            session,
+        } => export::run(profile, format, &session, ctx, &mut out),
+        Command::CredentialProcess { profile, session } => {
+            credential_process::run(profile, &session, ctx, &mut out)
+        }
+        Command::Exec {
+            profile,
+            session,
+            command,
+        } => exec::run(profile, &session, command, ctx),
+        Command::Status {
+            profile,
+            json,
+            refresh_window,
+        } => status::run(profile.as_deref(), json, refresh_window, ctx, &mut out),
         Command::Completions { shell } => completions::run(shell, &mut out),
         Command::Man => man::run(&mut out),
     }
+}
+
+/// The session of a profile for `export`, `credential-process` and `exec`: the current one
+/// when valid (read from the files only), else a login if `opts` and a terminal allow it.
+pub fn session_for(
+    profile: Option<String>,
+    opts: &SessionOpts,
+    ctx: &Ctx,
+) -> anyhow::Result<(Outcome, Files)> {
+    let files = Files::read(ctx)?;
+    let args = LoginArgs::for_session(profile, opts.refresh_window);
+    let mode = if opts.no_login {
+        LoginMode::Never
+    } else {
+        LoginMode::IfPossible
+    };
+    let outcome = login::ensure(&args, ctx, &files, mode)?;
+    if let Outcome::Renewed { .. } = outcome {
+        login::report(ctx, &outcome);
+    }
+    Ok((outcome, files))
 }

@@ -1,0 +1,51 @@
+//! `mfa-session exec -- CMD ARGS…`: run one command with the session in its environment.
+//!
+//! The command replaces this process (`execvp`): its exit status and the signals sent to it
+//! (Ctrl-C, a supervisor's SIGTERM) are its own, with no forwarding code to get wrong. The
+//! secrets travel in the environment, never in argv, where `ps` would show them.
+
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, ExitCode};
+
+use crate::cli::SessionOpts;
+use crate::cmd::{Ctx, session_for};
+use crate::shell;
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot run {program}: {source}")]
+pub struct ExecError {
+    program: String,
+    source: std::io::Error,
+}
+
+impl ExecError {
+    pub fn kind(&self) -> std::io::ErrorKind {
+        self.source.kind()
+    }
+}
+
+pub fn run(
+    profile: Option<String>,
+    opts: &SessionOpts,
+    command: Vec<OsString>,
+    ctx: &Ctx,
+) -> anyhow::Result<ExitCode> {
+    let (outcome, files) = session_for(profile, opts, ctx)?;
+    let region = files.region(outcome.profile());
+    let (program, args) = command.split_first().expect("clap requires a command");
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_DEFAULT_PROFILE");
+    for (name, value) in shell::variables(outcome.session(), region.as_deref()) {
+        cmd.env(name, value);
+    }
+    // Only returns on failure.
+    let source = cmd.exec();
+    Err(ExecError {
+        program: program.to_string_lossy().into_owned(),
+        source,
+    }
+    .into())
+}

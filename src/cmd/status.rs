@@ -1,0 +1,317 @@
+//! `mfa-session status`: every managed profile, its state and time left — for people (a table,
+//! coloured only on a terminal) and for scripts and monitoring (JSON, and an exit code that is 0
+//! only when every session shown is valid). Reads the files; never calls AWS.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use comfy_table::{Cell, Color, Table, presets};
+
+use crate::cmd::Ctx;
+use crate::cmd::login::Files;
+use crate::exit::Exit;
+use crate::session::{self, Holding};
+use crate::shell::json_string;
+
+type Props = BTreeMap<String, String>;
+
+/// One line of the report.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Row {
+    pub profile: String,
+    pub state: State,
+    pub expiration: Option<DateTime<Utc>>,
+    pub seconds_left: Option<i64>,
+    pub serial: Option<String>,
+    pub source: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Valid,
+    /// Inside the refresh window: still usable, due for renewal.
+    Expiring,
+    Expired,
+    /// No session at all.
+    Missing,
+    /// Session keys without a readable expiration (written by another tool).
+    Unknown,
+    /// The section holds long-term keys, not a session.
+    LongTerm,
+}
+
+impl State {
+    fn name(self) -> &'static str {
+        match self {
+            State::Valid => "valid",
+            State::Expiring => "expiring",
+            State::Expired => "expired",
+            State::Missing => "missing",
+            State::Unknown => "unknown",
+            State::LongTerm => "long-term-keys",
+        }
+    }
+
+    fn colour(self) -> Color {
+        match self {
+            State::Valid => Color::Green,
+            State::Expiring => Color::Yellow,
+            _ => Color::Red,
+        }
+    }
+}
+
+/// The profiles this tool manages: those with a long-term section, and those holding a session.
+pub fn managed(credentials: &BTreeMap<String, Props>, suffix: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (name, props) in credentials {
+        if let Some(base) = name.strip_suffix(suffix).filter(|b| !b.is_empty()) {
+            out.insert(base.to_string());
+        } else if matches!(Holding::of(props), Holding::Session(_)) {
+            out.insert(name.clone());
+        }
+    }
+    out
+}
+
+/// The row of one profile at `now`.
+pub fn row(
+    profile: &str,
+    credentials: &BTreeMap<String, Props>,
+    config: &BTreeMap<String, Props>,
+    suffix: &str,
+    now: DateTime<Utc>,
+    window: Duration,
+) -> Row {
+    let empty = Props::new();
+    let props = credentials.get(profile).unwrap_or(&empty);
+    let long_term_name = format!("{profile}{suffix}");
+    let long_term = credentials.get(&long_term_name);
+    let serial = config
+        .get(profile)
+        .and_then(|c| c.get("mfa_serial"))
+        .or_else(|| long_term.and_then(|l| l.get("mfa_serial").or(l.get("aws_mfa_device"))))
+        .filter(|s| !s.is_empty())
+        .cloned();
+    let (state, expiration) = match Holding::of(props) {
+        Holding::Session(Some(s)) => {
+            let left = s.remaining(now);
+            let state = if left <= chrono::Duration::zero() {
+                State::Expired
+            } else if s.needs_renewal(
+                now,
+                chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX),
+            ) {
+                State::Expiring
+            } else {
+                State::Valid
+            };
+            (state, Some(s.expiration))
+        }
+        Holding::Session(None) => (State::Unknown, None),
+        Holding::LongTermKeys => (State::LongTerm, None),
+        Holding::Empty => (State::Missing, None),
+    };
+    Row {
+        profile: profile.to_string(),
+        state,
+        seconds_left: expiration.map(|e| (e - now).num_seconds()),
+        expiration,
+        serial,
+        source: long_term.map(|_| long_term_name),
+    }
+}
+
+pub fn render_json(rows: &[Row]) -> String {
+    let opt = |v: Option<String>| v.map(|s| json_string(&s)).unwrap_or_else(|| "null".into());
+    let mut out = String::from("[");
+    for (i, r) in rows.iter().enumerate() {
+        let _ = write!(
+            out,
+            "{}\n  {{\"profile\":{},\"state\":\"{}\",\"expiration\":{},\"seconds_left\":{},\"serial\":{},\"source\":{}}}",
+            if i == 0 { "" } else { "," },
+            json_string(&r.profile),
+            r.state.name(),
+            opt(r.expiration.map(session::format_expiration)),
+            r.seconds_left
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "null".into()),
+            opt(r.serial.clone()),
+            opt(r.source.clone()),
+        );
+    }
+    out.push_str(if rows.is_empty() { "]\n" } else { "\n]\n" });
+    out
+}
+
+pub fn render_table(rows: &[Row], now: DateTime<Utc>, colour: bool) -> String {
+    let mut t = Table::new();
+    t.load_preset(presets::NOTHING);
+    if colour {
+        t.enforce_styling();
+    } else {
+        t.force_no_tty();
+    }
+    t.set_header([
+        "PROFILE",
+        "STATE",
+        "EXPIRES",
+        "LEFT",
+        "MFA DEVICE",
+        "KEYS FROM",
+    ]);
+    for r in rows {
+        let mut state = Cell::new(r.state.name());
+        if colour {
+            state = state.fg(r.state.colour());
+        }
+        let dash = || "-".to_string();
+        t.add_row(vec![
+            Cell::new(&r.profile),
+            state,
+            Cell::new(r.expiration.map(session::local_time).unwrap_or_else(dash)),
+            Cell::new(
+                r.expiration
+                    .map(|e| session::human_duration(e - now))
+                    .unwrap_or_else(dash),
+            ),
+            Cell::new(r.serial.clone().unwrap_or_else(dash)),
+            Cell::new(r.source.clone().unwrap_or_else(dash)),
+        ]);
+    }
+    let mut text: String = t.lines().map(|l| format!("{}\n", l.trim_end())).collect();
+    if rows.is_empty() {
+        text.clear();
+    }
+    text
+}
+
+pub fn run(
+    profile: Option<&str>,
+    json: bool,
+    window: Duration,
+    ctx: &Ctx,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let files = Files::read(ctx)?;
+    let now = Utc::now();
+    let credentials = files.credentials.profiles().profiles;
+    let config = files.config.profiles().profiles;
+    let suffix = &ctx.long_term_suffix;
+    let names: Vec<String> = match profile {
+        Some(p) => vec![p.to_string()],
+        None => managed(&credentials, suffix).into_iter().collect(),
+    };
+    let rows: Vec<Row> = names
+        .iter()
+        .map(|n| row(n, &credentials, &config, suffix, now, window))
+        .collect();
+    let text = if json {
+        render_json(&rows)
+    } else {
+        let colour = !ctx.env.no_color && std::io::stdout().is_terminal();
+        render_table(&rows, now, colour)
+    };
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("cannot write to stdout")?;
+    let bad = rows.iter().filter(|r| r.state != State::Valid).count();
+    if rows.is_empty() {
+        ctx.say(&format!(
+            "no managed profiles in {} (log in with `mfa-session login --profile NAME`)",
+            files.credentials_path.display()
+        ));
+        return Ok(Exit::NoSession.into());
+    }
+    if bad > 0 {
+        ctx.say(&format!("{bad} of {} sessions not valid", rows.len()));
+        return Ok(Exit::NoSession.into());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Document, FileKind};
+    use chrono::TimeZone;
+
+    #[test]
+    fn states_and_rendering_at_a_fixed_time() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
+        let creds = Document::parse(
+            FileKind::Credentials,
+            "[a-long-term]\naws_access_key_id = AKIA\naws_mfa_device = arn:a\n\
+             [a]\naws_access_key_id = ASIA\naws_secret_access_key = s\naws_session_token = t\nexpiration = 2026-11-23T20:00:00Z\n\
+             [b]\naws_access_key_id = ASIA\naws_secret_access_key = s\naws_session_token = t\nexpiration = 2026-11-23 12:10:00\n\
+             [c]\naws_access_key_id = ASIA\naws_secret_access_key = s\naws_session_token = t\nexpiration = 2026-11-23T11:00:00Z\n\
+             [d-long-term]\naws_access_key_id = AKIA\n\
+             [static]\naws_access_key_id = AKIA\naws_secret_access_key = s\n",
+        )
+        .unwrap()
+        .profiles()
+        .profiles;
+        let config = Document::parse(FileKind::Config, "[profile d]\nmfa_serial = arn:d\n")
+            .unwrap()
+            .profiles()
+            .profiles;
+        let names: Vec<String> = managed(&creds, "-long-term").into_iter().collect();
+        assert_eq!(names, ["a", "b", "c", "d"]);
+        let rows: Vec<Row> = names
+            .iter()
+            .map(|n| {
+                row(
+                    n,
+                    &creds,
+                    &config,
+                    "-long-term",
+                    now,
+                    Duration::from_secs(900),
+                )
+            })
+            .collect();
+        let states: Vec<State> = rows.iter().map(|r| r.state).collect();
+        assert_eq!(
+            states,
+            [
+                State::Valid,
+                State::Expiring,
+                State::Expired,
+                State::Missing
+            ]
+        );
+        assert_eq!(rows[0].serial.as_deref(), Some("arn:a"));
+        assert_eq!(rows[3].serial.as_deref(), Some("arn:d"));
+        assert_eq!(rows[1].seconds_left, Some(600));
+        let json = render_json(&rows);
+        assert!(json.contains(
+            "{\"profile\":\"a\",\"state\":\"valid\",\"expiration\":\"2026-11-23T20:00:00Z\",\"seconds_left\":28800,\"serial\":\"arn:a\",\"source\":\"a-long-term\"}"
+        ), "{json}");
+        assert!(json.contains("\"profile\":\"d\",\"state\":\"missing\",\"expiration\":null"));
+        let table = render_table(&rows, now, false);
+        assert!(
+            !table.contains('\u{1b}'),
+            "no colour when not asked: {table}"
+        );
+        assert!(table.lines().next().unwrap().contains("PROFILE"));
+        assert!(
+            table.contains("8h 0m") && table.contains("expired 1h 0m ago"),
+            "{table}"
+        );
+        assert!(render_table(&rows, now, true).contains('\u{1b}'));
+        let one = row(
+            "static",
+            &creds,
+            &config,
+            "-long-term",
+            now,
+            Duration::from_secs(900),
+        );
+        assert_eq!(one.state, State::LongTerm);
+    }
+}
