@@ -4,7 +4,6 @@ Run through scripts/bench, which builds the release binary and starts the emulat
 """
 import http.client
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -55,6 +54,63 @@ def raw_get_session_token():
     conn.close()
 
 
+def run_rss(argv, env):
+    """Runs argv to completion; returns its peak RSS in KiB (from wait4)."""
+    p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(p.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, argv
+    return usage.ru_maxrss
+
+
+def session_block(name, expiration):
+    token = "IQoJb3JpZ2luX2VjE" + "A" * 340 + "=="
+    return (
+        f"[{name}]\n"
+        "aws_access_key_id = ASIAQEXAMPLESESSION1\n"
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
+        f"aws_session_token = {token}\n"
+        f"expiration = {expiration}\n\n"
+    )
+
+
+def hot_path(report):
+    """export/status on a valid session: the cost of reading a file, and the cat floor."""
+    far = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 10 * 3600))
+    for label, count in (("typical file (5 profiles)", 5), ("10 000 profiles", 10_000)):
+        home = tempfile.mkdtemp(prefix="mfa-bench-hot-")
+        os.makedirs(os.path.join(home, ".aws"), mode=0o700)
+        creds = os.path.join(home, ".aws", "credentials")
+        with open(creds, "w") as f:
+            f.write("# bench\n")
+            for i in range(count):
+                f.write(f"[p{i}-long-term]\naws_access_key_id = AKIAEXAMPLE{i:09d}\naws_secret_access_key = x{i}\n\n")
+                f.write(session_block(f"p{i}", far))
+        size = os.path.getsize(creds)
+        env = {"HOME": home, "PATH": os.environ["PATH"]}
+        target = f"p{count - 1}"
+        runs = 50
+        cat_med, _ = timed(lambda: subprocess.run(["cat", creds], stdout=subprocess.DEVNULL, check=True), runs)
+        exp_med, exp_p90 = timed(
+            lambda: subprocess.run([BIN, "export", "--no-login", "-p", target], env=env, stdout=subprocess.DEVNULL, check=True),
+            runs,
+        )
+        st_med, st_p90 = timed(
+            lambda: subprocess.run([BIN, "status", "-p", target], env=env, stdout=subprocess.DEVNULL, check=True),
+            runs,
+        )
+        all_med, _ = timed(
+            lambda: subprocess.run([BIN, "status", "--json"], env=env, stdout=subprocess.DEVNULL, check=True),
+            20,
+        )
+        rss_export = run_rss([BIN, "export", "--no-login", "-p", target], env)
+        rss_status = run_rss([BIN, "status", "--json"], env)
+        report.append(f"hot path, {label}: credentials file of {size / 1024:.0f} KiB, {runs} runs each")
+        report.append(f"  cat (floor)                 median {ms(cat_med)}")
+        report.append(f"  export --no-login           median {ms(exp_med)}  p90 {ms(exp_p90)}  = {exp_med / cat_med:.2f}x cat   peak RSS {rss_export / 1024:.1f} MiB")
+        report.append(f"  status -p (one profile)     median {ms(st_med)}  p90 {ms(st_p90)}")
+        report.append(f"  status --json (all)         median {ms(all_med)}                          peak RSS {rss_status / 1024:.1f} MiB")
+
+
 def provision(home):
     iam = boto3.client(
         "iam",
@@ -96,9 +152,15 @@ def main():
             stderr=subprocess.DEVNULL,
         )
 
+    report = []
+    hot_path(report)
+    print("\n".join(report))
+    print("  targets: export <= 1.5x cat; export and status with 10 000 profiles <= 50 ms; peak RSS <= 10 MiB")
+    print()
+
     raw_med, raw_p90 = timed(raw_get_session_token, 50)
     login_med, login_p90 = timed(login, 30)
-    rss_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    rss_kib = run_rss([BIN, "login", "--profile", "bench", "--code", "123456", "--force"], env)
     print("login (forced; code given, serial remembered: one GetSessionToken call)")
     print(f"  mfa-session login --force   median {ms(login_med)}  p90 {ms(login_p90)}  (30 runs)")
     print(f"  raw GetSessionToken         median {ms(raw_med)}  p90 {ms(raw_p90)}  (50 runs, fresh connection each)")

@@ -59,15 +59,11 @@ enum Kind {
     Header {
         name: String,
     },
-    /// `key = value`; `key` trimmed but with its case, `value` comment-free and trimmed.
-    Property {
-        key: String,
-        value: String,
-    },
-    /// An indented line continuing the property above it (trimmed).
-    Continuation {
-        text: String,
-    },
+    /// `key = value`; `key` trimmed but with its case. The value is read from the line's text
+    /// when needed ([`property_value`]): most values are never looked at, so not copied.
+    Property { key: String },
+    /// An indented line continuing the property above it.
+    Continuation,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,11 +81,11 @@ pub struct Document {
     lines: Vec<Line>,
 }
 
-/// What a section header means in a file of a given kind.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Section {
-    Profile { name: String, bare_default: bool },
-    SsoSession(String),
+/// What a section header means in a file of a given kind (borrowed from the header's text).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Section<'a> {
+    Profile { name: &'a str, bare_default: bool },
+    SsoSession(&'a str),
     Ignored,
 }
 
@@ -126,6 +122,15 @@ fn content_range(line: &str, comments_need_whitespace: bool) -> (usize, usize) {
 fn prepare(line: &str, comments_need_whitespace: bool) -> &str {
     let (s, e) = content_range(line, comments_need_whitespace);
     &line[s..e]
+}
+
+/// The value on a property line (comment-free, trimmed). Only called on lines that parsed as
+/// properties, so the `=` is there.
+fn property_value(line: &str) -> &str {
+    prepare(line, true)
+        .split_once('=')
+        .map(|(_, v)| v.trim_matches(WS))
+        .unwrap_or("")
 }
 
 /// `key = value` → (key, value), trimmed; the error messages are the SDKs'.
@@ -214,9 +219,7 @@ impl Document {
                         }
                     }
                 }
-                Kind::Continuation {
-                    text: text.to_string(),
-                }
+                Kind::Continuation
             } else {
                 if state == State::Start {
                     return Err(err("Expected a profile definition"));
@@ -228,7 +231,6 @@ impl Document {
                 };
                 Kind::Property {
                     key: key.to_string(),
-                    value: value.to_string(),
                 }
             };
             lines.push(Line {
@@ -244,18 +246,13 @@ impl Document {
         self.kind
     }
 
-    fn section_of(&self, header: &str) -> Section {
+    fn section_of<'a>(&self, header: &'a str) -> Section<'a> {
         match self.kind {
-            FileKind::Credentials => {
-                if is_valid_identifier(header) {
-                    Section::Profile {
-                        name: header.to_string(),
-                        bare_default: false,
-                    }
-                } else {
-                    Section::Ignored
-                }
-            }
+            FileKind::Credentials if is_valid_identifier(header) => Section::Profile {
+                name: header,
+                bare_default: false,
+            },
+            FileKind::Credentials => Section::Ignored,
             FileKind::Config => {
                 let prefixed = |prefix: &str| {
                     header
@@ -266,16 +263,16 @@ impl Document {
                 };
                 if header == "default" {
                     Section::Profile {
-                        name: "default".into(),
+                        name: "default",
                         bare_default: true,
                     }
                 } else if let Some(name) = prefixed("profile") {
                     Section::Profile {
-                        name: name.to_string(),
+                        name,
                         bare_default: false,
                     }
                 } else if let Some(name) = prefixed("sso-session") {
-                    Section::SsoSession(name.to_string())
+                    Section::SsoSession(name)
                 } else {
                     Section::Ignored
                 }
@@ -290,7 +287,7 @@ impl Document {
                 Kind::Header { name } => {
                     self.section_of(name)
                         == Section::Profile {
-                            name: "default".into(),
+                            name: "default",
                             bare_default: false,
                         }
                 }
@@ -298,79 +295,90 @@ impl Document {
             })
     }
 
-    /// For each line, the profile it belongs to (as the SDKs resolve it), or `None`.
-    fn owners(&self) -> Vec<Option<Section>> {
-        let hide_bare_default = self.has_prefixed_default();
+    /// The section a header opens, as the SDKs resolve it; `None` for one they ignore.
+    fn resolve<'a>(&self, header: &'a str, hide_bare_default: bool) -> Option<Section<'a>> {
+        match self.section_of(header) {
+            Section::Profile {
+                bare_default: true, ..
+            } if hide_bare_default => None,
+            Section::Ignored => None,
+            s => Some(s),
+        }
+    }
+
+    /// For each line, the section it belongs to, or `None`.
+    fn owners(&self) -> Vec<Option<Section<'_>>> {
+        let hide = self.has_prefixed_default();
         let mut current = None;
         self.lines
             .iter()
             .map(|l| {
                 if let Kind::Header { name } = &l.kind {
-                    current = match self.section_of(name) {
-                        Section::Profile {
-                            bare_default: true, ..
-                        } if hide_bare_default => None,
-                        Section::Ignored => None,
-                        s => Some(s),
-                    };
+                    current = self.resolve(name, hide);
                 }
-                current.clone()
+                current
             })
             .collect()
+    }
+
+    /// The full value of the property on line `i`: its own text and its continuation lines.
+    fn value_at(&self, i: usize) -> String {
+        let mut value = property_value(&self.lines[i].text).to_string();
+        for l in &self.lines[i + 1..] {
+            match l.kind {
+                Kind::Continuation => {
+                    value.push('\n');
+                    value.push_str(l.text.trim_matches(WS));
+                }
+                Kind::Blank | Kind::Comment => {}
+                _ => break,
+            }
+        }
+        value
     }
 
     /// The profiles and sso-sessions as the SDKs read them.
     pub fn profiles(&self) -> Profiles {
         let mut out = Profiles::default();
-        let owners = self.owners();
-        let mut i = 0;
-        while i < self.lines.len() {
-            let owner = &owners[i];
-            match (&self.lines[i].kind, owner) {
-                (Kind::Header { .. }, Some(section)) => {
-                    self.target_map(&mut out, section);
-                }
-                (Kind::Property { key, value }, Some(section)) => {
-                    let mut value = value.clone();
-                    let mut j = i + 1;
-                    while j < self.lines.len() {
-                        match &self.lines[j].kind {
-                            Kind::Continuation { text } => {
-                                value.push('\n');
-                                value.push_str(text);
-                            }
-                            Kind::Blank | Kind::Comment => {}
-                            _ => break,
-                        }
-                        j += 1;
-                    }
-                    if is_valid_identifier(key) {
-                        self.target_map(&mut out, section)
-                            .insert(key.to_ascii_lowercase(), value);
-                    }
-                }
-                _ => {}
+        for (i, owner) in self.owners().into_iter().enumerate() {
+            let map = match owner {
+                Some(Section::Profile { name, .. }) => out.profiles.entry(name.to_string()),
+                Some(Section::SsoSession(name)) => out.sso_sessions.entry(name.to_string()),
+                _ => continue,
             }
-            i += 1;
+            .or_default();
+            if let Kind::Property { key } = &self.lines[i].kind
+                && is_valid_identifier(key)
+            {
+                map.insert(key.to_ascii_lowercase(), self.value_at(i));
+            }
         }
         out
     }
 
-    fn target_map<'a>(
-        &self,
-        out: &'a mut Profiles,
-        section: &Section,
-    ) -> &'a mut BTreeMap<String, String> {
-        match section {
-            Section::Profile { name, .. } => out.profiles.entry(name.clone()).or_default(),
-            Section::SsoSession(name) => out.sso_sessions.entry(name.clone()).or_default(),
-            Section::Ignored => unreachable!("ignored sections have no owner"),
-        }
-    }
-
-    /// One profile's properties, or `None` when the file has no such profile.
+    /// One profile's properties, or `None` when the file has no such profile. One pass that
+    /// copies only this profile's values: this is the hot path of `export` on large files.
     pub fn profile(&self, name: &str) -> Option<BTreeMap<String, String>> {
-        self.profiles().profiles.remove(name)
+        let hide = self.has_prefixed_default();
+        let mut found = false;
+        let mut inside = false;
+        let mut map = BTreeMap::new();
+        for (i, l) in self.lines.iter().enumerate() {
+            match &l.kind {
+                Kind::Header { name: header } => {
+                    inside = matches!(
+                        self.resolve(header, hide),
+                        Some(Section::Profile { name: n, .. }) if n == name
+                    );
+                    found |= inside;
+                }
+                Kind::Property { key } if inside && is_valid_identifier(key) => {
+                    map.insert(key.to_ascii_lowercase(), self.value_at(i));
+                }
+                _ => {}
+            }
+        }
+        found.then_some(map)
     }
 
     /// The names of all profiles, in the order they first appear.
@@ -378,16 +386,16 @@ impl Document {
         let mut names: Vec<String> = Vec::new();
         for s in self.owners().into_iter().flatten() {
             if let Section::Profile { name, .. } = s
-                && !names.contains(&name)
+                && !names.iter().any(|n| n == name)
             {
-                names.push(name);
+                names.push(name.to_string());
             }
         }
         names
     }
 
     fn is_profile(owner: &Option<Section>, profile: &str) -> bool {
-        matches!(owner, Some(Section::Profile { name, .. }) if name == profile)
+        matches!(owner, Some(Section::Profile { name, .. }) if *name == profile)
     }
 
     /// Indexes of the lines that make up the property starting at `i` (its continuations, and
@@ -397,7 +405,7 @@ impl Document {
         let mut j = i + 1;
         while j < self.lines.len() {
             match self.lines[j].kind {
-                Kind::Continuation { .. } => end = j + 1,
+                Kind::Continuation => end = j + 1,
                 Kind::Blank | Kind::Comment => {}
                 _ => break,
             }
@@ -461,7 +469,7 @@ impl Document {
                 && matches!(&self.lines[i].kind, Kind::Property { key: k, .. } if k.eq_ignore_ascii_case(key))
         });
         if let Some(i) = defining {
-            let Kind::Property { key: spelled, .. } = &self.lines[i].kind else {
+            let Kind::Property { key: spelled } = &self.lines[i].kind else {
                 unreachable!("found as a property")
             };
             // Keep the key's original spelling, its spacing and its inline comment.
@@ -470,7 +478,6 @@ impl Document {
                 eol: self.lines[i].eol,
                 kind: Kind::Property {
                     key: spelled.clone(),
-                    value: value.to_string(),
                 },
             };
             self.replace_property(i, Some(line));
@@ -497,14 +504,14 @@ impl Document {
                     j += 1;
                 }
                 let text = property_line(key, sep, value);
-                self.insert_after(after, text, key, value);
+                self.insert_after(after, text, key);
             }
             None => self.append_section(profile, &[(key, value)])?,
         }
         Ok(())
     }
 
-    fn insert_after(&mut self, after: usize, text: String, key: &str, value: &str) {
+    fn insert_after(&mut self, after: usize, text: String, key: &str) {
         let nl = self.newline();
         // A last line without a newline stays the last line without one.
         let eol = if self.lines[after].eol.is_empty() {
@@ -520,7 +527,6 @@ impl Document {
                 eol,
                 kind: Kind::Property {
                     key: key.to_string(),
-                    value: value.to_string(),
                 },
             },
         );
@@ -533,7 +539,7 @@ impl Document {
         let end = self.property_extent(i);
         let kept = self.lines[i + 1..end]
             .iter()
-            .filter(|l| !matches!(l.kind, Kind::Continuation { .. }))
+            .filter(|l| !matches!(l.kind, Kind::Continuation))
             .cloned();
         let replacement: Vec<Line> = new.into_iter().chain(kept).collect();
         self.lines.splice(i..end, replacement);
@@ -599,10 +605,7 @@ impl Document {
             self.lines.push(Line {
                 text: property_line(k, " = ", v),
                 eol: nl,
-                kind: Kind::Property {
-                    key: k.to_string(),
-                    value: v.to_string(),
-                },
+                kind: Kind::Property { key: k.to_string() },
             });
         }
         if let Some(last) = self.lines.last_mut() {
