@@ -98,9 +98,12 @@ fn login_with_moto_and_the_aws_cli_accepts_the_profile() {
         String::from_utf8_lossy(&out.stderr)
     );
     let id: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    // Stock moto maps its fixed session keys to a generic user; a real account answers with
-    // the user's ARN. What matters here is that the CLI accepted and used the profile.
-    assert!(id["Arn"].as_str().unwrap().starts_with("arn:aws:"), "{id}");
+    assert_eq!(
+        id["Arn"],
+        format!("arn:aws:iam::123456789012:user/{}", user.name),
+        "{id}"
+    );
+    assert!(s["aws_access_key_id"].starts_with("ASIA"));
 
     // boto3 reads it too.
     let py = "import boto3,sys; c=boto3.Session(profile_name='work').get_credentials(); \
@@ -129,6 +132,66 @@ fn login_with_moto_and_the_aws_cli_accepts_the_profile() {
         .success()
         .stderr(predicate::str::contains("still valid until"));
     assert_eq!(home.read_credentials(), before);
+}
+
+#[test]
+fn the_emulator_rejects_a_wrong_or_reused_code_and_the_file_stays() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    home.write_credentials(&format!(
+        "[p-long-term]\naws_access_key_id = {}\naws_secret_access_key = {}\nmfa_serial = {}\n",
+        user.access_key_id, user.secret_access_key, user.serial
+    ));
+    let wrong = if common::totp_now(&user.seed) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    assert_fails(
+        &home,
+        &moto,
+        &["login", "-p", "p", "-c", wrong],
+        5,
+        "rejected the MFA code",
+    );
+    let code = common::totp_now(&user.seed);
+    home.cmd_at(&moto)
+        .args(["login", "-p", "p", "-c", &code])
+        .assert()
+        .success();
+    // AWS accepts a code once per device and 30-second window.
+    let out = home
+        .cmd_at(&moto)
+        .args(["login", "-p", "p", "-c", &code, "--force"])
+        .output()
+        .unwrap();
+    if common::totp_now(&user.seed) == code {
+        assert_eq!(
+            out.status.code(),
+            Some(5),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // A serial that is not the user's.
+    let other = common::provision_user(&moto);
+    let out = home
+        .cmd_at(&moto)
+        .args([
+            "login",
+            "-p",
+            "p",
+            "--force",
+            "-s",
+            &other.serial,
+            "-c",
+            &common::totp_now(&other.seed),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not associated with this user"));
 }
 
 #[test]

@@ -61,7 +61,9 @@ enum Kind {
     },
     /// `key = value`; `key` trimmed but with its case. The value is read from the line's text
     /// when needed ([`property_value`]): most values are never looked at, so not copied.
-    Property { key: String },
+    Property {
+        key: String,
+    },
     /// An indented line continuing the property above it.
     Continuation,
 }

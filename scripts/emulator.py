@@ -1,0 +1,126 @@
+"""The pinned moto STS/IAM emulator, patched to behave like AWS where MFA is concerned.
+
+Stock moto 5.2 accepts any code and any serial in GetSessionToken, ignores the duration limits,
+and returns the same fixed example keys on every call (so GetCallerIdentity answers with a
+generic `user/moto`). The tests of an MFA tool need the real behaviour, so this launcher patches
+the pinned moto in-process and then runs moto's own server (same arguments as `moto_server`):
+
+- GetSessionToken is signed by an IAM user's access key; anything else is InvalidClientTokenId.
+- With SerialNumber/TokenCode: the serial must be one of the caller's enabled MFA devices
+  ("unable to validate MFA code" otherwise), the code must be the device's TOTP for the current
+  30-second step (or the one before or after, like AWS's clock tolerance), and a code is
+  accepted once per device and step ("invalid MFA one time pass code" otherwise).
+- DurationSeconds must be 900..129600 (ValidationError otherwise).
+- Each call returns new ASIA credentials bound to the user, and GetCallerIdentity resolves them
+  to that user.
+
+Product code never knows about any of this: it talks to this server as it would to AWS.
+"""
+
+import base64
+import datetime
+import hashlib
+import hmac
+import struct
+import sys
+import threading
+import time
+
+from moto.core.responses import ActionResult
+from moto.iam.models import iam_backends
+from moto.server import main as moto_main
+from moto.sts import models as sts_models
+from moto.sts import responses as sts_responses
+from moto.sts.exceptions import STSClientError, STSValidationError
+from moto.sts.utils import random_session_token
+
+MIN_DURATION, MAX_DURATION = 900, 129_600
+
+
+class AccessDenied(STSClientError):
+    code = "AccessDenied"
+
+
+class InvalidClientTokenId(STSClientError):
+    code = "InvalidClientTokenId"
+
+
+def totp(seed: str, step: int) -> str:
+    key = base64.b32decode(seed.upper() + "=" * (-len(seed) % 8))
+    digest = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = digest[-1] & 15
+    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return "%06d" % (value % 1_000_000)
+
+
+_lock = threading.Lock()
+_used_codes: set = set()  # (serial, step)
+_session_users: dict = {}  # session access key id -> (account, partition, user name)
+
+
+def get_session_token(self):
+    duration = self._get_int_param("DurationSeconds", 43200)
+    if not MIN_DURATION <= duration <= MAX_DURATION:
+        raise STSValidationError(
+            f"1 validation error detected: Value '{duration}' at 'durationSeconds' failed to "
+            f"satisfy constraint: Member must have value between {MIN_DURATION} and {MAX_DURATION}"
+        )
+    backend = self.backend
+    iam = iam_backends[backend.account_id][backend.partition]
+    user = iam.get_user_from_access_key_id(self.get_access_key())
+    if user is None:
+        raise InvalidClientTokenId("The security token included in the request is invalid.")
+    serial = self._get_param("SerialNumber")
+    code = self._get_param("TokenCode")
+    if serial or code:
+        device = iam.virtual_mfa_devices.get(serial)
+        if serial not in user.mfa_devices or device is None:
+            raise AccessDenied(
+                "MultiFactorAuthentication failed, unable to validate MFA code. Please verify "
+                "your MFA serial number is valid and associated with this user."
+            )
+        now = int(time.time()) // 30
+        with _lock:
+            step = next(
+                (s for s in (now, now - 1, now + 1) if totp(device.base32_string_seed, s) == code),
+                None,
+            )
+            if step is None or (serial, step) in _used_codes:
+                raise AccessDenied(
+                    "MultiFactorAuthentication failed with invalid MFA one time pass code. "
+                )
+            _used_codes.add((serial, step))
+    key = iam.create_temp_access_key()
+    with _lock:
+        _session_users[key.access_key_id] = (backend.account_id, backend.partition, user.name)
+    expiration = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=duration)
+    return ActionResult(
+        {
+            "Credentials": {
+                "AccessKeyId": key.access_key_id,
+                "SecretAccessKey": key.secret_access_key,
+                "SessionToken": random_session_token(),
+                "Expiration": expiration,
+            }
+        }
+    )
+
+
+_stock_caller_identity = sts_models.STSBackend.get_caller_identity
+
+
+def get_caller_identity(self, access_key_id, region):
+    with _lock:
+        owner = _session_users.get(access_key_id)
+    if owner:
+        account, partition, name = owner
+        user = iam_backends[account][partition].get_user(name)
+        return user.id, user.arn, user.account_id
+    return _stock_caller_identity(self, access_key_id, region)
+
+
+sts_responses.TokenResponse.get_session_token = get_session_token
+sts_models.STSBackend.get_caller_identity = get_caller_identity
+
+if __name__ == "__main__":
+    sys.exit(moto_main(sys.argv[1:]))
