@@ -154,6 +154,23 @@ pub enum Command {
         #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration)]
         refresh_window: Duration,
     },
+    /// Renew sessions unattended, for cron and systemd timers. Never prompts.
+    ///
+    /// Renews each requested profile whose session expires within --threshold, using its
+    /// non-interactive code source: mfa_process (a command printing the code, e.g.
+    /// "ykman oath accounts code -s aws") or mfa_totp_secret_file (a file with the base32
+    /// seed, mode 600), from [profile PROFILE] of the config file or [PROFILE-long-term].
+    /// A profile without one is reported as failed and the others go on. Profiles sharing an
+    /// MFA device get one session. Prints one timestamped line per profile on stderr (-q:
+    /// failures only); exits 0 only if every profile ends with a session valid beyond the
+    /// threshold. Overlapping runs take turns and lose no update.
+    ///
+    /// Examples:
+    ///   mfa-session refresh --all
+    ///   mfa-session refresh --profile work --profile ops --threshold 2h
+    ///   */15 * * * * mfa-session -q refresh --all      (crontab; see docs/unattended.md)
+    #[command(verbatim_doc_comment)]
+    Refresh(RefreshArgs),
     /// Print a shell completion script.
     ///
     /// bash: `mfa-session completions bash > ~/.local/share/bash-completion/completions/mfa-session`
@@ -207,6 +224,11 @@ pub struct LoginArgs {
     /// Give up on an AWS call attempt after this long (each call is tried 3 times).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
     pub timeout: Duration,
+
+    /// A command that prints the current MFA code (overrides mfa_process and
+    /// mfa_totp_secret_file in the files), e.g. "ykman oath accounts code -s aws".
+    #[arg(long, value_name = "COMMAND")]
+    pub mfa_process: Option<String>,
 }
 
 /// Options of the commands that hand out a session.
@@ -233,6 +255,31 @@ impl LoginArgs {
             region: None,
             refresh_window,
             timeout: Duration::from_secs(10),
+            mfa_process: None,
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct RefreshArgs {
+    /// A profile to renew (repeatable). Default: AWS_PROFILE, else "default".
+    #[arg(short, long, value_name = "PROFILE", conflicts_with = "all")]
+    pub profile: Vec<String>,
+
+    /// Every managed profile (those with a [PROFILE-long-term] section or a session).
+    #[arg(short, long)]
+    pub all: bool,
+
+    /// Renew sessions that expire within this time.
+    #[arg(short, long, value_name = "DURATION", default_value = "1h", value_parser = duration)]
+    pub threshold: Duration,
+
+    /// A command that prints the current MFA code, for every profile of this run (overrides
+    /// mfa_process and mfa_totp_secret_file in the files).
+    #[arg(long, value_name = "COMMAND")]
+    pub mfa_process: Option<String>,
+
+    /// Give up on an AWS call attempt after this long (each call is tried 3 times).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
+    pub timeout: Duration,
 }

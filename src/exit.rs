@@ -7,12 +7,12 @@
 //! | 2 | usage error: unknown flag, bad value (clap reports these) |
 //! | 3 | a credentials or config file could not be read, parsed or written; it was not changed |
 //! | 4 | refused: overwriting long-term keys, or a value that cannot be stored or printed safely |
-//! | 5 | MFA: the code or the device was rejected, or the user has no MFA device |
+//! | 5 | MFA: the code or the device was rejected, the user has no MFA device, or `mfa_process` failed |
 //! | 6 | AWS rejected the long-term key, the signature or the clock, or denied the call |
 //! | 7 | AWS unreachable or unavailable: connection refused, timeout, throttling, 5xx |
 //! | 8 | input needed: no MFA code (or device choice) and no terminal to ask on |
-//! | 9 | not set up: no long-term keys for the profile, or they sit in the session section |
-//! | 10 | no valid session: missing, expired or expiring, and no way to log in here; for `status`, not every session shown is valid |
+//! | 9 | not set up: no long-term keys, keys in the session section, or an unusable code source (unsafe TOTP file) |
+//! | 10 | no valid session: missing, expired or expiring, and no way to log in here; for `status`, not every session shown is valid; for `refresh`, not every profile ended valid |
 //! | 126 | `exec`: the command could not be run (not executable) |
 //! | 127 | `exec`: the command was not found |
 //!
@@ -24,6 +24,7 @@ use crate::aws::AwsError;
 use crate::cmd::exec::ExecError;
 use crate::cmd::login::{NoSession, SetupError};
 use crate::mfa::MfaError;
+use crate::mfa::source::SourceError;
 use crate::shell::RenderError;
 use crate::store::StoreError;
 
@@ -91,6 +92,15 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
         }
         if cause.downcast_ref::<RenderError>().is_some() {
             return Exit::Refused;
+        }
+        if let Some(e) = cause.downcast_ref::<SourceError>() {
+            return match e {
+                SourceError::Unsafe { .. }
+                | SourceError::BadSeed { .. }
+                | SourceError::BadCommand { .. }
+                | SourceError::Read { .. } => Exit::NotSetUp,
+                _ => Exit::Mfa,
+            };
         }
         if cause.is::<NoSession>() {
             return Exit::NoSession;

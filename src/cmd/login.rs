@@ -8,6 +8,7 @@
 //!    call GetSessionToken, re-prompt on a rejected code).
 //! 3. Write: one locked re-read + edit + atomic write of the credentials file.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,6 +20,7 @@ use chrono::{DateTime, Utc};
 use crate::aws::{self, AwsError, ClientSettings, LongTermKeys, MfaApi, SdkApi};
 use crate::cli::LoginArgs;
 use crate::cmd::Ctx;
+use crate::mfa::source::Source;
 use crate::mfa::{self, MfaError, Terminal};
 use crate::session::{self, Holding, Secret, Session};
 use crate::store::{self, Document, FileKind, SharedFile, StoreError};
@@ -75,6 +77,8 @@ pub struct Plan {
     pub keys: LongTermKeys,
     /// Known before any call (flag or file); `None` means: discover it.
     pub serial: Option<String>,
+    /// A non-interactive code source, if one is configured.
+    pub source: Option<Source>,
     pub duration: u32,
     pub settings: ClientSettings,
 }
@@ -134,6 +138,7 @@ pub fn plan(
         .or_else(|| key("mfa_serial"))
         .or_else(|| key("aws_mfa_device"))
         .filter(|s| !s.is_empty());
+    let source = code_source(args, ctx, &profile, &long_term, &cfg, &lt);
     let duration = match (&args.duration, cfg.get("duration_seconds")) {
         (Some(d), _) => session::session_duration(d).map_err(SetupError::BadDuration)?,
         (None, Some(d)) => {
@@ -173,8 +178,52 @@ pub fn plan(
             secret_access_key: Secret::new(secret),
         },
         serial,
+        source,
         duration,
     })))
+}
+
+/// `--mfa-process`, else `mfa_process`, else `mfa_totp_secret_file`, each from `[profile P]` of
+/// the config file first, then from `[P-long-term]`.
+fn code_source(
+    args: &LoginArgs,
+    ctx: &Ctx,
+    profile: &str,
+    long_term: &str,
+    cfg: &BTreeMap<String, String>,
+    lt: &BTreeMap<String, String>,
+) -> Option<Source> {
+    if let Some(command) = &args.mfa_process {
+        return Some(Source::Process {
+            command: command.clone(),
+            origin: "--mfa-process".into(),
+        });
+    }
+    let places = [
+        (cfg, format!("[profile {profile}] of the config file")),
+        (lt, format!("[{long_term}]")),
+    ];
+    for (props, origin) in &places {
+        if let Some(command) = props.get("mfa_process").filter(|c| !c.is_empty()) {
+            return Some(Source::Process {
+                command: command.clone(),
+                origin: origin.clone(),
+            });
+        }
+    }
+    for (props, origin) in &places {
+        if let Some(path) = props.get("mfa_totp_secret_file").filter(|c| !c.is_empty()) {
+            let path = match (path.strip_prefix("~/"), &ctx.env.home) {
+                (Some(rest), Some(home)) => home.join(rest),
+                _ => PathBuf::from(path),
+            };
+            return Some(Source::TotpFile {
+                path,
+                origin: origin.clone(),
+            });
+        }
+    }
+    None
 }
 
 fn chrono_window(d: Duration) -> chrono::Duration {
@@ -190,15 +239,18 @@ pub struct Obtained {
     pub discovered: bool,
 }
 
-/// Finds the device if needed, gets a code, and calls GetSessionToken — re-prompting up to
-/// three times on a rejected code when a person is at the terminal.
+/// Finds the device if needed, gets a code (given, from the configured source, or from the
+/// terminal) and calls GetSessionToken. A person at the terminal is asked again after a rejected
+/// code, up to three times; a configured source is asked once more in the next 30-second
+/// window, because AWS accepts a device's code only once per window and another login may have
+/// used this one.
 pub async fn obtain<A: MfaApi, R: BufRead, W: Write>(
     api: &A,
     plan: &Plan,
     given: Option<Secret>,
     mut tty: Option<&mut Terminal<R, W>>,
 ) -> anyhow::Result<Obtained> {
-    if given.is_none() && tty.is_none() {
+    if given.is_none() && plan.source.is_none() && tty.is_none() {
         // Nobody to ask: fail before spending any call.
         return Err(MfaError::NoSource.into());
     }
@@ -206,13 +258,25 @@ pub async fn obtain<A: MfaApi, R: BufRead, W: Write>(
         Some(s) => (s.clone(), false),
         None => (discover_serial(api, plan, tty.as_deref_mut()).await?, true),
     };
-    let interactive = given.is_none();
-    let mut code = match given {
-        Some(c) => c,
-        None => tty
-            .as_deref_mut()
-            .expect("checked above")
-            .read_code(&serial, false)?,
+    let from_source = |plan: &Plan| -> anyhow::Result<Secret> {
+        let source = plan.source.as_ref().expect("checked by the caller");
+        tracing::info!("getting the MFA code from {}", source.describe());
+        Ok(source.code(&serial, &plan.profile, unix_now())?)
+    };
+    enum Asked {
+        Given,
+        Source,
+        Person,
+    }
+    let (mut code, asked) = match (given, &plan.source) {
+        (Some(c), _) => (c, Asked::Given),
+        (None, Some(_)) => (from_source(plan)?, Asked::Source),
+        (None, None) => (
+            tty.as_deref_mut()
+                .expect("checked above")
+                .read_code(&serial, false)?,
+            Asked::Person,
+        ),
     };
     let mut attempt = 1;
     loop {
@@ -225,16 +289,43 @@ pub async fn obtain<A: MfaApi, R: BufRead, W: Write>(
                     discovered,
                 });
             }
-            Err(AwsError::InvalidCode) if interactive && attempt < 3 => {
+            Err(AwsError::InvalidCode) if matches!(asked, Asked::Person) && attempt < 3 => {
                 attempt += 1;
                 code = tty
                     .as_deref_mut()
                     .expect("interactive")
                     .read_code(&serial, true)?;
             }
+            Err(AwsError::InvalidCode) if matches!(asked, Asked::Source) && attempt < 2 => {
+                attempt += 1;
+                let wait = next_window_in(unix_now_precise());
+                tracing::warn!(
+                    "AWS rejected the code (already used in this 30-second window?); trying \
+                     again with the next code in {} s",
+                    wait.as_secs()
+                );
+                tokio::time::sleep(wait).await;
+                code = from_source(plan)?;
+            }
             Err(e) => return Err(e.into()),
         }
     }
+}
+
+fn unix_now() -> u64 {
+    unix_now_precise().as_secs()
+}
+
+fn unix_now_precise() -> Duration {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+/// How long until the next 30-second TOTP step starts (plus a second of margin).
+fn next_window_in(now: Duration) -> Duration {
+    let into = now.as_millis() % 30_000;
+    Duration::from_millis((30_000 - into) as u64 + 1_000)
 }
 
 async fn discover_serial<A: MfaApi, R: BufRead, W: Write>(
@@ -548,6 +639,7 @@ mod tests {
                 secret_access_key: Secret::new("s"),
             },
             serial: serial.map(str::to_string),
+            source: None,
             duration: 3600,
             settings: ClientSettings {
                 region: "us-east-1".into(),
@@ -645,6 +737,45 @@ mod tests {
             *api.calls.borrow(),
             ["ListMFADevices", "GetSessionToken arn:b 123456"]
         );
+    }
+
+    #[test]
+    fn next_window() {
+        assert_eq!(
+            next_window_in(Duration::from_millis(60_000)),
+            Duration::from_millis(31_000)
+        );
+        assert_eq!(
+            next_window_in(Duration::from_millis(89_500)),
+            Duration::from_millis(1_500)
+        );
+    }
+
+    #[test]
+    fn a_source_code_rejected_as_used_is_retried_in_the_next_window() {
+        let api = FakeApi {
+            replies: RefCell::new(vec![Err(AwsError::InvalidCode), Ok(session())]),
+            devices: vec![],
+            calls: RefCell::default(),
+        };
+        let mut p = plan(Some("arn:d"));
+        p.source = Some(Source::Process {
+            command: "echo 123456".into(),
+            origin: "test".into(),
+        });
+        let start = std::time::Instant::now();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let got = rt
+            .block_on(obtain::<_, &[u8], Vec<u8>>(&api, &p, None, None))
+            .unwrap();
+        assert_eq!(got.serial, "arn:d");
+        assert_eq!(api.calls.borrow().len(), 2);
+        // The wait is virtual (paused clock): the test does not take 30 s.
+        assert!(start.elapsed() < Duration::from_secs(5));
     }
 
     #[test]

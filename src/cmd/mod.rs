@@ -8,6 +8,7 @@ pub mod exec;
 pub mod export;
 pub mod login;
 pub mod man;
+pub mod refresh;
 pub mod status;
 
 use std::path::PathBuf;
@@ -50,6 +51,7 @@ pub fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     match command {
         Command::Login(args) => login::run(&args, ctx),
+        Command::Refresh(args) => refresh::run(&args, ctx),
         Command::Export {
             profile,
             format,

@@ -1,4 +1,5 @@
-//! Where MFA codes come from: `--code`, or a person at the terminal.
+//! Where MFA codes come from: `--code`, a configured non-interactive [`source::Source`]
+//! (`mfa_process`, `mfa_totp_secret_file`), or a person at the terminal — first that applies.
 //!
 //! The terminal is `/dev/tty`, not stdin/stdout, so a prompt still reaches the user inside
 //! `eval "$(mfa-session export)"` and never pollutes data on stdout. With no controlling terminal
@@ -9,6 +10,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
 
 use crate::session::Secret;
+
+pub mod source;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MfaError {

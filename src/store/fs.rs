@@ -119,6 +119,69 @@ impl SharedFile {
     }
 }
 
+/// Held by one `refresh` run at a time (see [`SharedFile::run_lock`]); released on drop.
+#[derive(Debug)]
+pub struct RunLock(#[allow(dead_code)] Lock);
+
+impl SharedFile {
+    /// An exclusive lock on `<file>.<purpose>.lock`, separate from the write lock, waited for up
+    /// to `wait`. `refresh` holds it for its whole run, network calls included, so overlapping
+    /// cron runs take turns: the second one re-reads the file after the first and finds the
+    /// sessions already renewed. Writers are never blocked by it.
+    pub fn run_lock(
+        &self,
+        purpose: &str,
+        wait: std::time::Duration,
+    ) -> Result<RunLock, StoreError> {
+        let target = resolve_symlinks(&self.path).map_err(|source| StoreError::Read {
+            path: self.path.clone(),
+            source,
+        })?;
+        let mut name = target.as_os_str().to_owned();
+        name.push(format!(".{purpose}"));
+        let lock_err = |source| StoreError::Lock {
+            path: PathBuf::from(&name),
+            source,
+        };
+        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.exists()
+        {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(lock_err)?;
+        }
+        let file = open_lock_file(&PathBuf::from(format!("{}.lock", name.to_string_lossy())))
+            .map_err(lock_err)?;
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(RunLock(Lock(file))),
+                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(lock_err(io::Error::other(format!(
+                        "another run has held it for {} s",
+                        wait.as_secs()
+                    ))));
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(lock_err(e)),
+            }
+        }
+    }
+}
+
+fn open_lock_file(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(path)
+}
+
 /// Follows a chain of symlinks to the file they name (which may not exist yet), so the link
 /// itself survives the rename and the lock is shared by every path to the same file.
 fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
@@ -140,18 +203,14 @@ fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
 
 /// An exclusive advisory lock on `<file>.lock`, released on drop. The lock file is never
 /// deleted: removing it would let two writers lock two different inodes.
+#[derive(Debug)]
 struct Lock(File);
 
 impl Lock {
     fn acquire(target: &Path) -> io::Result<Lock> {
         let mut name = target.as_os_str().to_owned();
         name.push(".lock");
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(PathBuf::from(name))?;
+        let file = open_lock_file(&PathBuf::from(name))?;
         file.lock()?;
         Ok(Lock(file))
     }

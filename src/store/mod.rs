@@ -12,7 +12,7 @@ pub mod fs;
 use std::path::PathBuf;
 
 pub use doc::{Document, EditError, FileKind, ParseError, Profiles};
-pub use fs::SharedFile;
+pub use fs::{RunLock, SharedFile};
 
 use crate::session::{self, Holding, Session};
 

@@ -1,0 +1,361 @@
+//! `mfa-session refresh` against the emulator, which checks TOTP codes and accepts a device's
+//! code only once per 30-second window, like AWS: renewal from a TOTP seed file and from an
+//! `mfa_process` script, unsafe seed files refused, profiles without a source failing fast with
+//! no terminal, overlapping runs, and profiles sharing one device.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command as StdCommand, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use common::{Home, IamUser, profile};
+
+fn expiring_in(minutes: i64) -> String {
+    (Utc::now() + chrono::Duration::minutes(minutes))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+fn old_session(name: &str, minutes: i64) -> String {
+    format!(
+        "[{name}]\naws_access_key_id = ASIAOLDSESSION{name}\naws_secret_access_key = old\n\
+         aws_session_token = old-token\nexpiration = {}\n\n",
+        expiring_in(minutes)
+    )
+}
+
+fn long_term(name: &str, user: &IamUser, extra: &str) -> String {
+    format!(
+        "[{name}-long-term]\naws_access_key_id = {}\naws_secret_access_key = {}\nmfa_serial = {}\n{extra}\n",
+        user.access_key_id, user.secret_access_key, user.serial
+    )
+}
+
+/// The device seed in a file of the given mode.
+fn seed_file(home: &Home, name: &str, user: &IamUser, mode: u32) -> String {
+    let path = home.path().join(format!("{name}.totp"));
+    std::fs::write(&path, format!("{}\n", user.seed)).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    path.display().to_string()
+}
+
+/// An mfa_process script that computes the code from a seed file (as `pass otp` would).
+fn code_script(home: &Home, name: &str, user: &IamUser) -> String {
+    let seed = seed_file(home, &format!("{name}-script"), user, 0o600);
+    let script = home.path().join(format!("{name}-code.sh"));
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho 'computing code' >&2\nexec {} {} \"$(cat {seed})\"\n",
+            common::venv().join("bin/python").display(),
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("scripts/totp.py")
+                .display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o700)).unwrap();
+    script.display().to_string()
+}
+
+/// Runs refresh as cron would: no controlling terminal (setsid), stdin closed.
+fn refresh(home: &Home, endpoint: &str, args: &[&str]) -> Output {
+    StdCommand::new("setsid")
+        .arg("-w")
+        .arg(assert_cmd::cargo::cargo_bin("mfa-session"))
+        .arg("refresh")
+        .args(args)
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn renews_from_a_seed_file_and_a_process_and_reports_each_profile() {
+    let moto = common::moto();
+    let (a, b, c) = (
+        common::provision_user(&moto),
+        common::provision_user(&moto),
+        common::provision_user(&moto),
+    );
+    let home = Home::new();
+    let creds = format!(
+        "# cron-managed\n{}{}{}{}{}{}{}{}",
+        long_term(
+            "a",
+            &a,
+            &format!(
+                "mfa_totp_secret_file = {}",
+                seed_file(&home, "a", &a, 0o600)
+            )
+        ),
+        old_session("a", 10),
+        long_term("b", &b, ""),
+        old_session("b", 20),
+        long_term(
+            "c",
+            &c,
+            &format!(
+                "mfa_totp_secret_file = {}",
+                seed_file(&home, "c", &c, 0o644)
+            )
+        ),
+        old_session("c", 5),
+        long_term("d", &a, ""),
+        old_session("d", 600),
+    );
+    home.write_credentials(&creds);
+    // b's source is in the config file.
+    home.write_config(&format!(
+        "[profile b]\nmfa_process = {}\n",
+        code_script(&home, "b", &b)
+    ));
+
+    let start = Instant::now();
+    let out = refresh(&home, &moto, &["--all"]);
+    let err = stderr(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(10),
+        "c fails, so not all are valid:\n{err}"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(out.stdout.is_empty());
+    let line = |p: &str| {
+        err.lines()
+            .find(|l| l.contains(&format!("refresh: [{p}] ")))
+            .unwrap_or_else(|| panic!("no line for {p}:\n{err}"))
+            .to_string()
+    };
+    assert!(line("a").contains("renewed until"), "{err}");
+    assert!(line("b").contains("renewed until"), "{err}");
+    assert!(
+        line("c").contains("failed: refusing the TOTP secret file")
+            && line("c").contains("chmod 600"),
+        "{err}"
+    );
+    assert!(line("d").contains("still valid until"), "{err}");
+    assert!(
+        err.contains("computing code"),
+        "the process's stderr is passed through"
+    );
+    // Lines are timestamped for cron logs.
+    assert!(line("a").starts_with("20") && line("a").contains("Z mfa-session refresh:"));
+    // Secrets never reach the log.
+    for secret in [&a.seed, &a.secret_access_key, &b.seed] {
+        assert!(!err.contains(secret.as_str()));
+    }
+
+    let text = home.read_credentials();
+    assert!(text.starts_with("# cron-managed\n"));
+    for p in ["a", "b"] {
+        let s = profile(&text, p);
+        assert!(
+            s["aws_access_key_id"].starts_with("ASIA") && !s["aws_access_key_id"].contains("OLD"),
+            "{p}"
+        );
+    }
+    assert_eq!(profile(&text, "c")["aws_access_key_id"], "ASIAOLDSESSIONc");
+    assert_eq!(profile(&text, "d")["aws_access_key_id"], "ASIAOLDSESSIONd");
+
+    // The AWS CLI sees b's own user through the renewed profile.
+    let out = StdCommand::new(common::venv().join("bin/aws"))
+        .args([
+            "sts",
+            "get-caller-identity",
+            "--profile",
+            "b",
+            "--endpoint-url",
+            &moto,
+            "--region",
+            "us-east-1",
+        ])
+        .env_clear()
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("user/{}", b.name)));
+
+    // -q: only failures.
+    let out = refresh(&home, &moto, &["--all", "-q"]);
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("[c] failed"));
+}
+
+#[test]
+fn a_profile_without_a_source_fails_fast_and_the_others_are_renewed() {
+    let moto = common::moto();
+    let (a, n) = (common::provision_user(&moto), common::provision_user(&moto));
+    let home = Home::new();
+    home.write_credentials(&format!(
+        "{}{}{}{}",
+        long_term(
+            "a",
+            &a,
+            &format!(
+                "mfa_totp_secret_file = {}",
+                seed_file(&home, "a", &a, 0o600)
+            )
+        ),
+        old_session("a", -30),
+        long_term("none", &n, ""),
+        old_session("none", -30),
+    ));
+    let start = Instant::now();
+    let out = refresh(&home, &moto, &["-p", "none", "-p", "a"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(10), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(15));
+    assert!(
+        err.contains("[none] failed: no non-interactive MFA code source")
+            && err.contains("mfa_process"),
+        "{err}"
+    );
+    assert!(err.contains("[a] renewed until"), "{err}");
+    // Lines come in the order the profiles were asked for.
+    assert!(err.find("[none]").unwrap() < err.find("[a]").unwrap());
+}
+
+#[test]
+fn profiles_sharing_a_device_get_one_session() {
+    let moto = common::moto();
+    let u = common::provision_user(&moto);
+    let home = Home::new();
+    let seed = seed_file(&home, "shared", &u, 0o600);
+    let mut creds = String::new();
+    for p in ["one", "two", "three"] {
+        creds += &long_term(p, &u, &format!("mfa_totp_secret_file = {seed}"));
+        creds += &old_session(p, 3);
+    }
+    home.write_credentials(&creds);
+    let start = Instant::now();
+    let out = refresh(&home, &moto, &["--all"]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    // No wait for the next code window: one code, one call.
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        start.elapsed()
+    );
+    let text = home.read_credentials();
+    let keys: Vec<String> = ["one", "two", "three"]
+        .iter()
+        .map(|p| profile(&text, p)["aws_access_key_id"].clone())
+        .collect();
+    assert!(
+        keys[0].starts_with("ASIA") && keys.iter().all(|k| *k == keys[0]),
+        "{keys:?}"
+    );
+}
+
+#[test]
+fn a_code_already_used_waits_for_the_next_window() {
+    let moto = common::moto();
+    let u = common::provision_user(&moto);
+    let home = Home::new();
+    let seed = seed_file(&home, "u", &u, 0o600);
+    home.write_credentials(&format!(
+        "{}{}{}",
+        long_term("x", &u, &format!("mfa_totp_secret_file = {seed}")),
+        long_term("y", &u, &format!("mfa_totp_secret_file = {seed}")),
+        old_session("y", -1),
+    ));
+    // An interactive login takes the current code of the device...
+    home.cmd_at(&moto)
+        .args(["login", "-p", "x", "-c", &common::totp_now(&u.seed)])
+        .assert()
+        .success();
+    // ...so refresh's first code for the same device is rejected as used; it waits for the next
+    // window instead of failing. (If the window turned between the two, there is no wait.)
+    let start = Instant::now();
+    let out = refresh(&home, &moto, &["-p", "y"]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("[y] renewed until"), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(40));
+}
+
+#[test]
+fn overlapping_refreshes_and_a_login_lose_nothing() {
+    let moto = common::moto();
+    let (a, b, l) = (
+        common::provision_user(&moto),
+        common::provision_user(&moto),
+        common::provision_user(&moto),
+    );
+    let home = Home::new();
+    home.write_credentials(&format!(
+        "{}{}{}{}{}",
+        long_term(
+            "a",
+            &a,
+            &format!(
+                "mfa_totp_secret_file = {}",
+                seed_file(&home, "a", &a, 0o600)
+            )
+        ),
+        old_session("a", -5),
+        long_term(
+            "b",
+            &b,
+            &format!(
+                "mfa_totp_secret_file = {}",
+                seed_file(&home, "b", &b, 0o600)
+            )
+        ),
+        old_session("b", -5),
+        long_term("l", &l, ""),
+    ));
+    let spawn = || {
+        StdCommand::new("setsid")
+            .arg("-w")
+            .arg(assert_cmd::cargo::cargo_bin("mfa-session"))
+            .args(["refresh", "-p", "a", "-p", "b"])
+            .env_clear()
+            .env("HOME", home.path())
+            .env("AWS_ENDPOINT_URL", &moto)
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (r1, r2) = (spawn(), spawn());
+    home.cmd_at(&moto)
+        .args(["login", "-p", "l", "-c", &common::totp_now(&l.seed)])
+        .assert()
+        .success();
+    let (o1, o2) = (
+        r1.wait_with_output().unwrap(),
+        r2.wait_with_output().unwrap(),
+    );
+    assert!(o1.status.success(), "{}", stderr(&o1));
+    assert!(o2.status.success(), "{}", stderr(&o2));
+    // The runs took turns: one renewed both, the other found them renewed.
+    let both = format!("{}{}", stderr(&o1), stderr(&o2));
+    assert_eq!(both.matches("renewed until").count(), 2, "{both}");
+    assert_eq!(both.matches("still valid until").count(), 2, "{both}");
+    let text = home.read_credentials();
+    for p in ["a", "b", "l"] {
+        assert!(
+            profile(&text, p)["aws_access_key_id"].starts_with("ASIA"),
+            "{p} lost:\n{text}"
+        );
+    }
+}
