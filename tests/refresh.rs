@@ -359,3 +359,30 @@ fn overlapping_refreshes_and_a_login_lose_nothing() {
         );
     }
 }
+
+#[test]
+fn export_uses_a_configured_source_without_a_terminal() {
+    let moto = common::moto();
+    let u = common::provision_user(&moto);
+    let home = Home::new();
+    home.write_credentials(&format!(
+        "{}{}",
+        long_term("w", &u, &format!("mfa_totp_secret_file = {}", seed_file(&home, "w", &u, 0o600))),
+        old_session("w", -10),
+    ));
+    let out = StdCommand::new("setsid")
+        .arg("-w")
+        .arg(assert_cmd::cargo::cargo_bin("mfa-session"))
+        .args(["export", "-p", "w"])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("AWS_ENDPOINT_URL", &moto)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let exports = String::from_utf8_lossy(&out.stdout);
+    let key = profile(&home.read_credentials(), "w")["aws_access_key_id"].clone();
+    assert!(key.starts_with("ASIA") && !key.contains("OLD"));
+    assert!(exports.contains(&format!("export AWS_ACCESS_KEY_ID='{key}'")), "{exports}");
+}
