@@ -367,7 +367,14 @@ fn export_uses_a_configured_source_without_a_terminal() {
     let home = Home::new();
     home.write_credentials(&format!(
         "{}{}",
-        long_term("w", &u, &format!("mfa_totp_secret_file = {}", seed_file(&home, "w", &u, 0o600))),
+        long_term(
+            "w",
+            &u,
+            &format!(
+                "mfa_totp_secret_file = {}",
+                seed_file(&home, "w", &u, 0o600)
+            )
+        ),
         old_session("w", -10),
     ));
     let out = StdCommand::new("setsid")
@@ -384,5 +391,8 @@ fn export_uses_a_configured_source_without_a_terminal() {
     let exports = String::from_utf8_lossy(&out.stdout);
     let key = profile(&home.read_credentials(), "w")["aws_access_key_id"].clone();
     assert!(key.starts_with("ASIA") && !key.contains("OLD"));
-    assert!(exports.contains(&format!("export AWS_ACCESS_KEY_ID='{key}'")), "{exports}");
+    assert!(
+        exports.contains(&format!("export AWS_ACCESS_KEY_ID='{key}'")),
+        "{exports}"
+    );
 }

@@ -490,12 +490,13 @@ pub fn ensure(
         (Ok(Decision::Login(p)), _) => p,
         (Err(e), _) => return Err(e.into()),
     };
-    let mut tty = if given.is_some() {
+    // A configured source is used before the terminal, as for `login`.
+    let mut tty = if given.is_some() || plan.source.is_some() {
         None
     } else {
         Terminal::open()
     };
-    if given.is_none() && tty.is_none() && mode == LoginMode::IfPossible {
+    if given.is_none() && plan.source.is_none() && tty.is_none() && mode == LoginMode::IfPossible {
         let profile = &plan.profile;
         return Err(no_session(
             args,
