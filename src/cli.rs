@@ -171,6 +171,27 @@ pub enum Command {
     ///   */15 * * * * mfa-session -q refresh --all      (crontab; see docs/unattended.md)
     #[command(verbatim_doc_comment)]
     Refresh(RefreshArgs),
+    /// Print the IAM policy that makes MFA mandatory (JSON for IAM).
+    ///
+    /// Users may manage only their own MFA device and password; everything else is denied
+    /// unless MFA is present, with BoolIfExists so that long-term access keys are denied too
+    /// (--explain says why that matters). sts:GetSessionToken stays allowed: that is how
+    /// mfa-session turns keys plus a code into a session.
+    ///
+    /// Examples:
+    ///   mfa-session policy > force-mfa.json
+    ///   aws iam create-policy --policy-name ForceMFA --policy-document file://force-mfa.json
+    ///   mfa-session policy --allow-ip 203.0.113.0/24 --allow-ip 2001:db8::/32
+    #[command(verbatim_doc_comment)]
+    Policy {
+        /// Also deny requests from other source addresses (CIDR or single address; repeatable).
+        /// Calls AWS services make on the user's behalf are exempt.
+        #[arg(long, value_name = "CIDR")]
+        allow_ip: Vec<String>,
+        /// Explain the policy (on stderr), including how BoolIfExists differs from Bool.
+        #[arg(long)]
+        explain: bool,
+    },
     /// Print a shell completion script.
     ///
     /// bash: `mfa-session completions bash > ~/.local/share/bash-completion/completions/mfa-session`

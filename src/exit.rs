@@ -102,6 +102,9 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
                 _ => Exit::Mfa,
             };
         }
+        if cause.is::<crate::cmd::policy::BadCidr>() {
+            return Exit::Usage;
+        }
         if cause.is::<NoSession>() {
             return Exit::NoSession;
         }

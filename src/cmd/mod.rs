@@ -8,6 +8,7 @@ pub mod exec;
 pub mod export;
 pub mod login;
 pub mod man;
+pub mod policy;
 pub mod refresh;
 pub mod status;
 
@@ -52,6 +53,7 @@ pub fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     match command {
         Command::Login(args) => login::run(&args, ctx),
         Command::Refresh(args) => refresh::run(&args, ctx),
+        Command::Policy { allow_ip, explain } => policy::run(&allow_ip, explain, &mut out),
         Command::Export {
             profile,
             format,

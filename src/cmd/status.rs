@@ -200,12 +200,28 @@ pub fn run(
 ) -> anyhow::Result<ExitCode> {
     let files = Files::read(ctx)?;
     let now = Utc::now();
-    let credentials = files.credentials.profiles().profiles;
-    let config = files.config.profiles().profiles;
     let suffix = &ctx.long_term_suffix;
-    let names: Vec<String> = match profile {
-        Some(p) => vec![p.to_string()],
-        None => managed(&credentials, suffix).into_iter().collect(),
+    let (names, credentials, config) = match profile {
+        // One profile: look up just its two sections, not every profile of a large file.
+        Some(p) => {
+            let mut credentials = BTreeMap::new();
+            for name in [p.to_string(), format!("{p}{suffix}")] {
+                if let Some(props) = files.credentials.profile(&name) {
+                    credentials.insert(name, props);
+                }
+            }
+            let config: BTreeMap<String, Props> = files
+                .config
+                .profile(p)
+                .map(|c| BTreeMap::from([(p.to_string(), c)]))
+                .unwrap_or_default();
+            (vec![p.to_string()], credentials, config)
+        }
+        None => {
+            let credentials = files.credentials.profiles().profiles;
+            let names = managed(&credentials, suffix).into_iter().collect();
+            (names, credentials, files.config.profiles().profiles)
+        }
     };
     let rows: Vec<Row> = names
         .iter()

@@ -106,16 +106,25 @@ pub fn is_valid_identifier(s: &str) -> bool {
 /// Returns the byte range of what is left, within `line`.
 fn content_range(line: &str, comments_need_whitespace: bool) -> (usize, usize) {
     let start = line.len() - line.trim_start_matches(WS).len();
-    let trimmed_end = line.trim_end_matches(WS).len();
-    let body = &line[start..trimmed_end.max(start)];
-    let mut prev_ws = false;
+    let end = line.trim_end_matches(WS).len().max(start);
+    let body = &line[start..end];
+    // Jump from one comment character to the next (both ASCII) instead of decoding every char:
+    // session tokens are long, and this runs on every property line.
+    let bytes = body.as_bytes();
     let mut cut = body.len();
-    for (i, c) in body.char_indices() {
-        if COMMENT.contains(&c) && (prev_ws || !comments_need_whitespace) {
+    let mut from = 0;
+    while let Some(pos) = bytes[from..].iter().position(|&b| b == b'#' || b == b';') {
+        let i = from + pos;
+        if !comments_need_whitespace
+            || body[..i]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_whitespace)
+        {
             cut = i;
             break;
         }
-        prev_ws = c.is_whitespace();
+        from = i + 1;
     }
     let kept = body[..cut].trim_end_matches(WS);
     (start, start + kept.len())
@@ -342,17 +351,28 @@ impl Document {
     /// The profiles and sso-sessions as the SDKs read them.
     pub fn profiles(&self) -> Profiles {
         let mut out = Profiles::default();
-        for (i, owner) in self.owners().into_iter().enumerate() {
-            let map = match owner {
+        let hide = self.has_prefixed_default();
+        let mut i = 0;
+        while i < self.lines.len() {
+            let Kind::Header { name } = &self.lines[i].kind else {
+                i += 1;
+                continue;
+            };
+            i += 1;
+            let map = match self.resolve(name, hide) {
                 Some(Section::Profile { name, .. }) => out.profiles.entry(name.to_string()),
                 Some(Section::SsoSession(name)) => out.sso_sessions.entry(name.to_string()),
                 _ => continue,
             }
             .or_default();
-            if let Kind::Property { key } = &self.lines[i].kind
-                && is_valid_identifier(key)
-            {
-                map.insert(key.to_ascii_lowercase(), self.value_at(i));
+            // One map lookup per section, then its lines.
+            while i < self.lines.len() && !matches!(self.lines[i].kind, Kind::Header { .. }) {
+                if let Kind::Property { key } = &self.lines[i].kind
+                    && is_valid_identifier(key)
+                {
+                    map.insert(key.to_ascii_lowercase(), self.value_at(i));
+                }
+                i += 1;
             }
         }
         out

@@ -95,7 +95,7 @@ pub struct IamUser {
 
 static USERS: AtomicUsize = AtomicUsize::new(0);
 
-fn runtime() -> tokio::runtime::Runtime {
+pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -103,7 +103,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// An IAM client with the emulator's admin credentials.
-fn admin_iam(endpoint: &str) -> aws_sdk_iam::Client {
+pub fn admin_iam(endpoint: &str) -> aws_sdk_iam::Client {
     let conf = aws_sdk_iam::Config::builder()
         .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
         .region(aws_sdk_iam::config::Region::new("us-east-1"))
