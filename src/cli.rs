@@ -171,6 +171,18 @@ pub enum Command {
     ///   */15 * * * * mfa-session -q refresh --all      (crontab; see docs/unattended.md)
     #[command(verbatim_doc_comment)]
     Refresh(RefreshArgs),
+    /// Move static keys from [PROFILE] to [PROFILE-long-term] and find the MFA device.
+    ///
+    /// For a profile whose access key sits in [PROFILE] today: moves aws_access_key_id and
+    /// aws_secret_access_key to [PROFILE-long-term] (every other line stays where it is), finds
+    /// the MFA device with ListMFADevices and stores it as mfa_serial, optionally records a
+    /// code source for unattended renewal, and prints the next command. Safe to run again.
+    /// Refuses when [PROFILE] holds a session and there are no long-term keys, or when both
+    /// sections hold different keys. Without a terminal it asks nothing.
+    ///
+    /// Example: mfa-session setup --profile work --mfa-process "ykman oath accounts code -s aws"
+    #[command(verbatim_doc_comment)]
+    Setup(SetupArgs),
     /// Print the IAM policy that makes MFA mandatory (JSON for IAM).
     ///
     /// Users may manage only their own MFA device and password; everything else is denied
@@ -301,6 +313,33 @@ pub struct RefreshArgs {
     pub mfa_process: Option<String>,
 
     /// Give up on an AWS call attempt after this long (each call is tried 3 times).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// The profile to set up. Default: AWS_PROFILE, else "default".
+    #[arg(short, long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// The MFA device's ARN (otherwise found with ListMFADevices).
+    #[arg(short, long, value_name = "ARN")]
+    pub serial: Option<String>,
+
+    /// Record this command as mfa_process (prints the current code; for `refresh`).
+    #[arg(long, value_name = "COMMAND", conflicts_with = "totp_secret_file")]
+    pub mfa_process: Option<String>,
+
+    /// Record this file (base32 TOTP seed, mode 600) as mfa_totp_secret_file.
+    #[arg(long, value_name = "PATH")]
+    pub totp_secret_file: Option<std::path::PathBuf>,
+
+    /// Region for the IAM/STS endpoints. Default: as for login.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Give up on an AWS call attempt after this long.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
     pub timeout: Duration,
 }

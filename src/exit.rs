@@ -105,6 +105,12 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
         if cause.is::<crate::cmd::policy::BadCidr>() {
             return Exit::Usage;
         }
+        if let Some(e) = cause.downcast_ref::<crate::cmd::setup::SetupRefused>() {
+            return match e {
+                crate::cmd::setup::SetupRefused::SessionWithoutKeys { .. } => Exit::NotSetUp,
+                _ => Exit::Refused,
+            };
+        }
         if cause.is::<NoSession>() {
             return Exit::NoSession;
         }

@@ -35,8 +35,8 @@ pub enum SetupError {
     #[error(
         "[{profile}] in {path} holds long-term access keys and there is no [{long_term}]. \
          mfa-session keeps long-term keys in [{long_term}] and writes sessions to [{profile}]: \
-         rename the header [{profile}] to [{long_term}] in that file, then run \
-         `mfa-session login --profile {profile}` again"
+         run `mfa-session setup --profile {profile}` (or rename the header [{profile}] to \
+         [{long_term}] in that file), then `mfa-session login --profile {profile}`"
     )]
     StaticKeysInProfile {
         profile: String,

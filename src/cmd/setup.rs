@@ -1,0 +1,276 @@
+//! `mfa-session setup --profile P`: from "static keys in `[P]`" (how everyone starts) to the
+//! layout `login` needs — keys in `[P-long-term]`, the MFA serial remembered, optionally a
+//! non-interactive code source — without losing a line of the file.
+//!
+//! Safe to run again: a profile already set up is left as it is (only missing pieces are
+//! added). It refuses when `[P]` holds a session but there are no long-term keys anywhere, and
+//! when `[P]` and `[P-long-term]` hold different keys. Without a terminal it asks nothing.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::aws::{self, ClientSettings, LongTermKeys, MfaApi, SdkApi};
+use crate::cli::SetupArgs;
+use crate::cmd::Ctx;
+use crate::cmd::login::{Files, SetupError};
+use crate::mfa::source::Source;
+use crate::mfa::{MfaError, Terminal};
+use crate::session::{self, Holding, Secret};
+use crate::store::{FileKind, SharedFile, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupRefused {
+    #[error(
+        "[{profile}] and [{long_term}] hold different access keys; refusing to choose. Keep the \
+         long-term keys in [{long_term}] only and remove them from [{profile}], then run setup again"
+    )]
+    DifferentKeys { profile: String, long_term: String },
+    #[error(
+        "[{profile}] holds session credentials, not long-term keys, and there is no \
+         [{long_term}]: put your IAM user's access key into [{long_term}] in {path}"
+    )]
+    SessionWithoutKeys {
+        profile: String,
+        long_term: String,
+        path: PathBuf,
+    },
+    #[error("the credentials file changed while setup was running; run setup again")]
+    Changed,
+}
+
+/// What setup will do, decided from a read of the file.
+#[derive(Debug, PartialEq, Eq)]
+enum Move {
+    /// Move the keys from `[P]` to `[P-long-term]`.
+    Keys,
+    /// `[P-long-term]` already has them; `[P]` still has a copy to drop.
+    DropCopy,
+    /// Nothing to move.
+    None,
+}
+
+pub fn run(args: &SetupArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    let files = Files::read(ctx)?;
+    let profile = ctx.env.profile(args.profile.as_deref());
+    let long_term = format!("{profile}{}", ctx.long_term_suffix);
+    let main = files.credentials.profile(&profile).unwrap_or_default();
+    let lt = files.credentials.profile(&long_term).unwrap_or_default();
+    let get = |m: &std::collections::BTreeMap<String, String>, k: &str| {
+        m.get(k).filter(|v| !v.is_empty()).cloned()
+    };
+    let lt_keys =
+        get(&lt, session::KEY_ACCESS_KEY_ID).zip(get(&lt, session::KEY_SECRET_ACCESS_KEY));
+    let main_keys =
+        get(&main, session::KEY_ACCESS_KEY_ID).zip(get(&main, session::KEY_SECRET_ACCESS_KEY));
+    let holding = Holding::of(&main);
+    let (keys, action) = match (&holding, &lt_keys) {
+        (Holding::LongTermKeys, None) => match &main_keys {
+            Some(k) => (k.clone(), Move::Keys),
+            None => {
+                return Err(SetupError::NoLongTermKeys {
+                    profile,
+                    long_term,
+                    path: files.credentials_path,
+                }
+                .into());
+            }
+        },
+        (Holding::LongTermKeys, Some(l)) if Some(l) == main_keys.as_ref() => {
+            (l.clone(), Move::DropCopy)
+        }
+        (Holding::LongTermKeys, Some(_)) => {
+            return Err(SetupRefused::DifferentKeys { profile, long_term }.into());
+        }
+        (_, Some(l)) => (l.clone(), Move::None),
+        (Holding::Session(_), None) => {
+            return Err(SetupRefused::SessionWithoutKeys {
+                profile,
+                long_term,
+                path: files.credentials_path,
+            }
+            .into());
+        }
+        (Holding::Empty, None) => {
+            return Err(SetupError::NoLongTermKeys {
+                profile,
+                long_term,
+                path: files.credentials_path,
+            }
+            .into());
+        }
+    };
+
+    // Everything that may take time or ask happens before the locked write.
+    let cfg = files.config.profile(&profile).unwrap_or_default();
+    let known_serial = args
+        .serial
+        .clone()
+        .or_else(|| get(&cfg, "mfa_serial"))
+        .or_else(|| get(&lt, "mfa_serial"))
+        .or_else(|| get(&lt, "aws_mfa_device"));
+    let serial = match &known_serial {
+        Some(s) => Some(s.clone()),
+        None => discover(args, ctx, &profile, &long_term, &cfg, &keys)?,
+    };
+    let source = match (&args.mfa_process, &args.totp_secret_file) {
+        (Some(c), _) => Some(("mfa_process", c.clone())),
+        (None, Some(p)) => {
+            let path = std::path::absolute(p).unwrap_or_else(|_| p.clone());
+            // Refuse an unsafe or unreadable seed now, not at the first unattended renewal.
+            Source::TotpFile {
+                path: path.clone(),
+                origin: "--totp-secret-file".into(),
+            }
+            .code("", &profile, 0)?;
+            Some(("mfa_totp_secret_file", path.display().to_string()))
+        }
+        (None, None) => None,
+    };
+
+    // Store the serial unless the files already name this one (config or long-term section).
+    let already_stored = serial.is_some()
+        && [
+            get(&cfg, "mfa_serial"),
+            get(&lt, "mfa_serial"),
+            get(&lt, "aws_mfa_device"),
+        ]
+        .contains(&serial);
+    let file = SharedFile::new(&files.credentials_path, FileKind::Credentials);
+    let changed_keys = keys.clone();
+    let before = files.credentials.to_string();
+    file.update(|doc| {
+        // Plans were made on a read without the lock: the file must still be what we saw.
+        if doc.to_string() != before {
+            return Err(anyhow::Error::from(SetupRefused::Changed));
+        }
+        if action == Move::Keys {
+            doc.set(&long_term, session::KEY_ACCESS_KEY_ID, &changed_keys.0)
+                .map_err(StoreError::from)?;
+            doc.set(&long_term, session::KEY_SECRET_ACCESS_KEY, &changed_keys.1)
+                .map_err(StoreError::from)?;
+        }
+        if action != Move::None {
+            for key in [session::KEY_ACCESS_KEY_ID, session::KEY_SECRET_ACCESS_KEY] {
+                doc.remove(&profile, key).map_err(StoreError::from)?;
+            }
+        }
+        if let Some(s) = &serial
+            && !already_stored
+        {
+            doc.set(&long_term, "mfa_serial", s)
+                .map_err(StoreError::from)?;
+        }
+        if let Some((key, value)) = &source {
+            doc.set(&long_term, key, value).map_err(StoreError::from)?;
+        }
+        Ok(())
+    })?;
+
+    match action {
+        Move::Keys => ctx.say(&format!(
+            "moved access key {} from [{profile}] to [{long_term}] in {}",
+            keys.0,
+            files.credentials_path.display()
+        )),
+        Move::DropCopy => ctx.say(&format!(
+            "removed the copy of access key {} from [{profile}]; it stays in [{long_term}]",
+            keys.0
+        )),
+        Move::None => ctx.say(&format!("[{long_term}] already holds the long-term keys")),
+    }
+    match &serial {
+        Some(s) => ctx.say(&format!("MFA device: {s}")),
+        None => ctx.say(
+            "no MFA device found: enable one (IAM console → Security credentials → Assign MFA \
+             device), or pass --serial ARN",
+        ),
+    }
+    if let Some((key, _)) = &source {
+        ctx.say(&format!("recorded {key} in [{long_term}]"));
+    }
+    ctx.say(&format!("next: mfa-session login --profile {profile}"));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// ListMFADevices with the long-term keys. Several devices: ask at the terminal, or fail with the
+/// list when there is none. A failure to list is reported, not fatal: the keys still move.
+fn discover(
+    args: &SetupArgs,
+    ctx: &Ctx,
+    profile: &str,
+    long_term: &str,
+    cfg: &std::collections::BTreeMap<String, String>,
+    keys: &(String, String),
+) -> anyhow::Result<Option<String>> {
+    let settings = ClientSettings {
+        region: args
+            .region
+            .clone()
+            .or_else(|| ctx.env.region.clone())
+            .or_else(|| cfg.get("region").cloned())
+            .unwrap_or_else(|| "us-east-1".into()),
+        sts_endpoint: ctx
+            .env
+            .endpoint_url_sts
+            .clone()
+            .or_else(|| ctx.env.endpoint_url.clone())
+            .or_else(|| cfg.get("endpoint_url").cloned()),
+        iam_endpoint: ctx
+            .env
+            .endpoint_url_iam
+            .clone()
+            .or_else(|| ctx.env.endpoint_url.clone())
+            .or_else(|| cfg.get("endpoint_url").cloned()),
+        attempt_timeout: args.timeout,
+        max_attempts: aws::ATTEMPTS,
+    };
+    let api = SdkApi::new(
+        &LongTermKeys {
+            access_key_id: keys.0.clone(),
+            secret_access_key: Secret::new(keys.1.clone()),
+        },
+        &settings,
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let listed = runtime.block_on(async {
+        match api.list_mfa_devices(None).await {
+            Err(aws::AwsError::Other { code, .. })
+                if code == "NoSuchEntity" || code == "ValidationError" =>
+            {
+                let arn = api.caller_arn().await?;
+                match aws::user_name_from_arn(&arn) {
+                    Some(user) => api.list_mfa_devices(Some(user)).await,
+                    None => Ok(Vec::new()),
+                }
+            }
+            other => other,
+        }
+    });
+    let devices = match listed {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!(
+                "cannot list the MFA devices of [{profile}] ({e}); pass --serial ARN to record one"
+            );
+            return Ok(None);
+        }
+    };
+    match devices.len() {
+        0 => Ok(None),
+        1 => Ok(devices.into_iter().next()),
+        count => match Terminal::open() {
+            Some(mut t) => Ok(Some(t.choose(&devices)?)),
+            None => Err(MfaError::MustChoose {
+                count,
+                section: long_term.to_string(),
+                devices: devices.join(", "),
+            }
+            .into()),
+        },
+    }
+}
