@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::process::{Command as StdCommand, Stdio};
+use std::process::Command as StdCommand;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -602,16 +602,7 @@ fn no_terminal_and_no_code_fails_at_once() {
     let before = home.read_credentials();
     let start = Instant::now();
     // setsid: a new session with no controlling terminal, as under cron; stdin closed.
-    let out = StdCommand::new("setsid")
-        .arg("-w")
-        .arg(assert_cmd::cargo::cargo_bin("mfa-session"))
-        .args(["login", "-p", "dev"])
-        .env_clear()
-        .env("HOME", home.path())
-        .env("AWS_ENDPOINT_URL", &fake.url)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = home.no_tty(&fake.url, &["login", "-p", "dev"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(8), "{stderr}");
     assert!(stderr.contains("--code"), "{stderr}");
@@ -709,32 +700,12 @@ fn prompts_on_the_real_terminal_and_asks_again_after_a_rejected_code() {
     let home = home_with_long_term(&format!("mfa_serial = {SERIAL}\n"));
     let bin = assert_cmd::cargo::cargo_bin("mfa-session");
     // `script` gives the command a pseudo-terminal as its controlling terminal (/dev/tty) and
-    // types our stdin into it, as a person would.
-    let out = StdCommand::new("script")
-        .args([
-            "-qec",
-            &format!("{} login -p dev", bin.display()),
-            "/dev/null",
-        ])
-        .env_clear()
-        .env("HOME", home.path())
-        .env("PATH", std::env::var_os("PATH").unwrap())
-        .env("AWS_ENDPOINT_URL", &fake.url)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            let mut stdin = child.stdin.take().unwrap();
-            stdin.write_all(b"111111\n")?;
-            std::thread::sleep(Duration::from_millis(1500));
-            stdin.write_all(b"222222\n")?;
-            std::thread::sleep(Duration::from_millis(1500));
-            drop(stdin);
-            child.wait_with_output()
-        })
-        .unwrap();
+    // types our lines into it, as a person would.
+    let out = home.on_terminal(
+        &fake.url,
+        &format!("{} login -p dev", bin.display()),
+        &["111111", "222222"],
+    );
     let screen = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{screen}");
     assert_eq!(

@@ -61,20 +61,12 @@ fn code_script(home: &Home, name: &str, user: &IamUser) -> String {
     script.display().to_string()
 }
 
-/// Runs refresh as cron would: no controlling terminal (setsid), stdin closed.
+/// Runs refresh as cron would: no controlling terminal, stdin closed.
 fn refresh(home: &Home, endpoint: &str, args: &[&str]) -> Output {
-    StdCommand::new("setsid")
-        .arg("-w")
-        .arg(assert_cmd::cargo::cargo_bin("mfa-session"))
-        .arg("refresh")
-        .args(args)
-        .env_clear()
-        .env("HOME", home.path())
-        .env("PATH", std::env::var_os("PATH").unwrap())
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    let args: Vec<&str> = std::iter::once("refresh")
+        .chain(args.iter().copied())
+        .collect();
+    home.no_tty(endpoint, &args)
 }
 
 fn stderr(out: &Output) -> String {
@@ -377,16 +369,7 @@ fn export_uses_a_configured_source_without_a_terminal() {
         ),
         old_session("w", -10),
     ));
-    let out = StdCommand::new("setsid")
-        .arg("-w")
-        .arg(assert_cmd::cargo::cargo_bin("mfa-session"))
-        .args(["export", "-p", "w"])
-        .env_clear()
-        .env("HOME", home.path())
-        .env("AWS_ENDPOINT_URL", &moto)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = home.no_tty(&moto, &["export", "-p", "w"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let exports = String::from_utf8_lossy(&out.stdout);
     let key = profile(&home.read_credentials(), "w")["aws_access_key_id"].clone();

@@ -5,7 +5,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command as StdCommand, Stdio};
+use std::process::Command as StdCommand;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -220,16 +220,7 @@ fn an_expired_session_without_a_terminal_prints_nothing_and_explains() {
         vec!["export", "-p", "dev", "--no-login"],
     ] {
         let start = Instant::now();
-        let out = StdCommand::new("setsid")
-            .arg("-w")
-            .arg(bin())
-            .args(&args)
-            .env_clear()
-            .env("HOME", home.path())
-            .env("AWS_ENDPOINT_URL", &fake.url)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
+        let out = home.no_tty(&fake.url, &args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(10), "{args:?}: {err}");
         assert!(out.stdout.is_empty());
@@ -251,29 +242,11 @@ fn export_logs_in_first_prompting_on_the_terminal_not_stdout() {
         vec![Reply::Http(200, fake_aws::session_xml(&expiring_in(720)))],
     );
     let home = home_with_session(5); // inside the 15-minute refresh window
-    let out = StdCommand::new("script")
-        .args([
-            "-qec",
-            &format!("{} export -p dev > exports.sh", bin().display()),
-            "/dev/null",
-        ])
-        .current_dir(home.path())
-        .env_clear()
-        .env("HOME", home.path())
-        .env("PATH", std::env::var_os("PATH").unwrap())
-        .env("AWS_ENDPOINT_URL", &fake.url)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            let mut stdin = c.stdin.take().unwrap();
-            stdin.write_all(b"246802\n")?;
-            std::thread::sleep(Duration::from_millis(1500));
-            drop(stdin);
-            c.wait_with_output()
-        })
-        .unwrap();
+    let out = home.on_terminal(
+        &fake.url,
+        &format!("{} export -p dev > exports.sh", bin().display()),
+        &["246802"],
+    );
     let screen = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{screen}");
     assert!(

@@ -4,22 +4,15 @@
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command as StdCommand, Output, Stdio};
+use std::process::Output;
 
 use common::{Home, profile};
 
 fn setup(home: &Home, endpoint: &str, args: &[&str]) -> Output {
-    StdCommand::new("setsid")
-        .arg("-w")
-        .arg(assert_cmd::cargo::cargo_bin("mfa-session"))
-        .arg("setup")
-        .args(args)
-        .env_clear()
-        .env("HOME", home.path())
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    let args: Vec<&str> = std::iter::once("setup")
+        .chain(args.iter().copied())
+        .collect();
+    home.no_tty(endpoint, &args)
 }
 
 #[test]

@@ -150,26 +150,8 @@ pub fn plan(
         }
         (None, None) => session::DEFAULT_DURATION,
     };
-    let region = args
-        .region
-        .clone()
-        .or_else(|| ctx.env.region.clone())
-        .or_else(|| cfg.get("region").cloned())
-        .unwrap_or_else(|| "us-east-1".to_string());
-    let endpoint = |specific: &Option<String>| {
-        specific
-            .clone()
-            .or_else(|| ctx.env.endpoint_url.clone())
-            .or_else(|| cfg.get("endpoint_url").cloned())
-    };
     Ok(Decision::Login(Box::new(Plan {
-        settings: ClientSettings {
-            region,
-            sts_endpoint: endpoint(&ctx.env.endpoint_url_sts),
-            iam_endpoint: endpoint(&ctx.env.endpoint_url_iam),
-            attempt_timeout: args.timeout,
-            max_attempts: aws::ATTEMPTS,
-        },
+        settings: client_settings(args.region.as_deref(), args.timeout, ctx, &cfg),
         profile,
         long_term,
         credentials_path,
@@ -181,6 +163,56 @@ pub fn plan(
         source,
         duration,
     })))
+}
+
+/// Region: the flag, `AWS_REGION`/`AWS_DEFAULT_REGION`, the profile's `region`, else
+/// `us-east-1`. Endpoints: `AWS_ENDPOINT_URL_STS`/`_IAM`, `AWS_ENDPOINT_URL`, the profile's
+/// `endpoint_url` — the AWS CLI's order.
+pub fn client_settings(
+    region: Option<&str>,
+    timeout: Duration,
+    ctx: &Ctx,
+    cfg: &BTreeMap<String, String>,
+) -> ClientSettings {
+    let endpoint = |specific: &Option<String>| {
+        specific
+            .clone()
+            .or_else(|| ctx.env.endpoint_url.clone())
+            .or_else(|| cfg.get("endpoint_url").cloned())
+    };
+    ClientSettings {
+        region: region
+            .map(str::to_string)
+            .or_else(|| ctx.env.region.clone())
+            .or_else(|| cfg.get("region").cloned())
+            .unwrap_or_else(|| "us-east-1".to_string()),
+        sts_endpoint: endpoint(&ctx.env.endpoint_url_sts),
+        iam_endpoint: endpoint(&ctx.env.endpoint_url_iam),
+        attempt_timeout: timeout,
+        max_attempts: aws::ATTEMPTS,
+    }
+}
+
+/// The caller's MFA devices, and who the caller is (for messages). Some endpoints cannot
+/// resolve the caller from the signing key alone: then the user is named through
+/// GetCallerIdentity.
+pub async fn list_devices<A: MfaApi>(api: &A) -> Result<(Vec<String>, String), AwsError> {
+    match api.list_mfa_devices(None).await {
+        Ok(d) => Ok((d, "this user".to_string())),
+        Err(AwsError::Other { code, .. })
+            if code == "NoSuchEntity" || code == "ValidationError" =>
+        {
+            let arn = api.caller_arn().await?;
+            match aws::user_name_from_arn(&arn) {
+                Some(user) => Ok((
+                    api.list_mfa_devices(Some(user)).await?,
+                    format!("IAM user {user}"),
+                )),
+                None => Ok((Vec::new(), arn)),
+            }
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// `--mfa-process`, else `mfa_process`, else `mfa_totp_secret_file`, each from `[profile P]` of
@@ -340,22 +372,7 @@ async fn discover_serial<A: MfaApi, R: BufRead, W: Write>(
             plan.long_term
         )
     };
-    let (devices, who) = match api.list_mfa_devices(None).await {
-        Ok(d) => (d, "this user".to_string()),
-        // Some endpoints cannot resolve the caller from the signing key alone: name the user.
-        Err(AwsError::Other { code, .. })
-            if code == "NoSuchEntity" || code == "ValidationError" =>
-        {
-            let arn = api.caller_arn().await.with_context(hint)?;
-            let user = aws::user_name_from_arn(&arn)
-                .ok_or_else(|| anyhow::anyhow!("{arn} is not an IAM user"))
-                .with_context(hint)?
-                .to_string();
-            let d = api.list_mfa_devices(Some(&user)).await.with_context(hint)?;
-            (d, format!("IAM user {user}"))
-        }
-        Err(e) => return Err(anyhow::Error::from(e).context(hint())),
-    };
+    let (devices, who) = list_devices(api).await.with_context(hint)?;
     match devices.len() {
         0 => Err(SetupError::NoMfaDevice { who }.into()),
         1 => Ok(devices.into_iter().next().expect("one")),

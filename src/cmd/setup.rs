@@ -11,10 +11,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::aws::{self, ClientSettings, LongTermKeys, MfaApi, SdkApi};
+use crate::aws::{LongTermKeys, SdkApi};
 use crate::cli::SetupArgs;
 use crate::cmd::Ctx;
-use crate::cmd::login::{Files, SetupError};
+use crate::cmd::login::{self, Files, SetupError};
 use crate::mfa::source::Source;
 use crate::mfa::{MfaError, Terminal};
 use crate::session::{self, Holding, Secret};
@@ -204,28 +204,7 @@ fn discover(
     cfg: &std::collections::BTreeMap<String, String>,
     keys: &(String, String),
 ) -> anyhow::Result<Option<String>> {
-    let settings = ClientSettings {
-        region: args
-            .region
-            .clone()
-            .or_else(|| ctx.env.region.clone())
-            .or_else(|| cfg.get("region").cloned())
-            .unwrap_or_else(|| "us-east-1".into()),
-        sts_endpoint: ctx
-            .env
-            .endpoint_url_sts
-            .clone()
-            .or_else(|| ctx.env.endpoint_url.clone())
-            .or_else(|| cfg.get("endpoint_url").cloned()),
-        iam_endpoint: ctx
-            .env
-            .endpoint_url_iam
-            .clone()
-            .or_else(|| ctx.env.endpoint_url.clone())
-            .or_else(|| cfg.get("endpoint_url").cloned()),
-        attempt_timeout: args.timeout,
-        max_attempts: aws::ATTEMPTS,
-    };
+    let settings = login::client_settings(args.region.as_deref(), args.timeout, ctx, cfg);
     let api = SdkApi::new(
         &LongTermKeys {
             access_key_id: keys.0.clone(),
@@ -237,22 +216,9 @@ fn discover(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let listed = runtime.block_on(async {
-        match api.list_mfa_devices(None).await {
-            Err(aws::AwsError::Other { code, .. })
-                if code == "NoSuchEntity" || code == "ValidationError" =>
-            {
-                let arn = api.caller_arn().await?;
-                match aws::user_name_from_arn(&arn) {
-                    Some(user) => api.list_mfa_devices(Some(user)).await,
-                    None => Ok(Vec::new()),
-                }
-            }
-            other => other,
-        }
-    });
+    let listed = runtime.block_on(login::list_devices(&api));
     let devices = match listed {
-        Ok(d) => d,
+        Ok((d, _)) => d,
         Err(e) => {
             tracing::warn!(
                 "cannot list the MFA devices of [{profile}] ({e}); pass --serial ARN to record one"

@@ -60,6 +60,53 @@ impl Home {
         c
     }
 
+    /// Runs the binary as cron would: no controlling terminal (`setsid`), stdin closed, only
+    /// HOME, PATH and the endpoint in the environment.
+    pub fn no_tty(&self, endpoint: &str, args: &[&str]) -> std::process::Output {
+        std::process::Command::new("setsid")
+            .arg("-w")
+            .arg(assert_cmd::cargo::cargo_bin("mfa-session"))
+            .args(args)
+            .env_clear()
+            .env("HOME", self.path())
+            .env("PATH", std::env::var_os("PATH").unwrap())
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    /// Runs `shell_command` on a pseudo-terminal (util-linux `script`), typing each of `lines`
+    /// 1.5 s apart as a person would; returns what the terminal showed.
+    pub fn on_terminal(
+        &self,
+        endpoint: &str,
+        shell_command: &str,
+        lines: &[&str],
+    ) -> std::process::Output {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+        let mut child = Command::new("script")
+            .args(["-qec", shell_command, "/dev/null"])
+            .current_dir(self.path())
+            .env_clear()
+            .env("HOME", self.path())
+            .env("PATH", std::env::var_os("PATH").unwrap())
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        for line in lines {
+            stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+        }
+        drop(stdin);
+        child.wait_with_output().unwrap()
+    }
+
     /// Same, pointed at an endpoint for both STS and IAM.
     pub fn cmd_at(&self, endpoint: &str) -> Command {
         let mut c = self.cmd();
