@@ -13,6 +13,8 @@ the pinned moto in-process and then runs moto's own server (same arguments as `m
 - DurationSeconds must be 900..129600 (ValidationError otherwise).
 - Each call returns new ASIA credentials bound to the user, and GetCallerIdentity resolves them
   to that user.
+- AssumeRole with SerialNumber/TokenCode gets the same MFA checks (the caller being the user of a
+  long-term key or of a session issued above); the role itself is stock moto.
 
 Product code never knows about any of this: it talks to this server as it would to AWS.
 """
@@ -58,6 +60,43 @@ _used_codes: set = set()  # (serial, step)
 _session_users: dict = {}  # session access key id -> (account, partition, user name)
 
 
+def _caller(self):
+    """The IAM user signing this request: by long-term key, or by a session issued here."""
+    backend = self.backend
+    iam = iam_backends[backend.account_id][backend.partition]
+    key_id = self.get_access_key()
+    user = iam.get_user_from_access_key_id(key_id)
+    if user is None:
+        with _lock:
+            owner = _session_users.get(key_id)
+        if owner:
+            user = iam_backends[owner[0]][owner[1]].get_user(owner[2])
+    return iam, user
+
+
+def _check_mfa(self, iam, user):
+    """AWS's checks of SerialNumber and TokenCode, when either is given."""
+    serial = self._get_param("SerialNumber")
+    code = self._get_param("TokenCode")
+    if not (serial or code):
+        return
+    device = iam.virtual_mfa_devices.get(serial)
+    if user is None or serial not in user.mfa_devices or device is None:
+        raise AccessDenied(
+            "MultiFactorAuthentication failed, unable to validate MFA code. Please verify "
+            "your MFA serial number is valid and associated with this user."
+        )
+    now = int(time.time()) // 30
+    with _lock:
+        step = next(
+            (s for s in (now, now - 1, now + 1) if totp(device.base32_string_seed, s) == code),
+            None,
+        )
+        if step is None or (serial, step) in _used_codes:
+            raise AccessDenied("MultiFactorAuthentication failed with invalid MFA one time pass code. ")
+        _used_codes.add((serial, step))
+
+
 def get_session_token(self):
     duration = self._get_int_param("DurationSeconds", 43200)
     if not MIN_DURATION <= duration <= MAX_DURATION:
@@ -70,26 +109,7 @@ def get_session_token(self):
     user = iam.get_user_from_access_key_id(self.get_access_key())
     if user is None:
         raise InvalidClientTokenId("The security token included in the request is invalid.")
-    serial = self._get_param("SerialNumber")
-    code = self._get_param("TokenCode")
-    if serial or code:
-        device = iam.virtual_mfa_devices.get(serial)
-        if serial not in user.mfa_devices or device is None:
-            raise AccessDenied(
-                "MultiFactorAuthentication failed, unable to validate MFA code. Please verify "
-                "your MFA serial number is valid and associated with this user."
-            )
-        now = int(time.time()) // 30
-        with _lock:
-            step = next(
-                (s for s in (now, now - 1, now + 1) if totp(device.base32_string_seed, s) == code),
-                None,
-            )
-            if step is None or (serial, step) in _used_codes:
-                raise AccessDenied(
-                    "MultiFactorAuthentication failed with invalid MFA one time pass code. "
-                )
-            _used_codes.add((serial, step))
+    _check_mfa(self, iam, user)
     key = iam.create_temp_access_key()
     with _lock:
         _session_users[key.access_key_id] = (backend.account_id, backend.partition, user.name)
@@ -119,7 +139,17 @@ def get_caller_identity(self, access_key_id, region):
     return _stock_caller_identity(self, access_key_id, region)
 
 
+_stock_assume_role = sts_responses.TokenResponse.assume_role
+
+
+def assume_role(self):
+    iam, user = _caller(self)
+    _check_mfa(self, iam, user)
+    return _stock_assume_role(self)
+
+
 sts_responses.TokenResponse.get_session_token = get_session_token
+sts_responses.TokenResponse.assume_role = assume_role
 sts_models.STSBackend.get_caller_identity = get_caller_identity
 
 if __name__ == "__main__":

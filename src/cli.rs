@@ -70,6 +70,14 @@ pub enum Command {
     /// While the session in [PROFILE] has more than --refresh-window left, login says so and
     /// makes no call at all.
     ///
+    /// Role profiles ([profile NAME] with role_arn and source_profile in the config file): if the
+    /// source profile has a valid MFA session, the role is assumed with it (no code; AWS caps
+    /// such sessions at 1 hour); otherwise with the source's long-term keys and an MFA code (up
+    /// to the role's MaxSessionDuration). The role session is cached by mfa-session (0600, in
+    /// ~/.cache/mfa-session/roles), never written to a [NAME] section the AWS CLI would confuse
+    /// with the role profile (see --write-profile). Role sessions do not carry MFA onward: where
+    /// an SCP demands MFA, use the GetSessionToken session of the source profile.
+    ///
     /// Examples:
     ///   mfa-session login --profile work
     ///   mfa-session login --profile work --code 123456 --duration 36h
@@ -262,6 +270,12 @@ pub struct LoginArgs {
     /// mfa_totp_secret_file in the files), e.g. "ykman oath accounts code -s aws".
     #[arg(long, value_name = "COMMAND")]
     pub mfa_process: Option<String>,
+
+    /// For a role profile: also write its session to [NAME] of the credentials file (with
+    /// expiration), for tools that read only that file. NAME must not be a profile the AWS CLI
+    /// resolves itself.
+    #[arg(long, value_name = "NAME")]
+    pub write_profile: Option<String>,
 }
 
 /// Options of the commands that hand out a session.
@@ -289,6 +303,7 @@ impl LoginArgs {
             refresh_window,
             timeout: Duration::from_secs(10),
             mfa_process: None,
+            write_profile: None,
         }
     }
 }

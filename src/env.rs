@@ -26,6 +26,8 @@ pub struct Env {
     pub endpoint_url_sts: Option<String>,
     /// `AWS_ENDPOINT_URL_IAM`.
     pub endpoint_url_iam: Option<String>,
+    /// `XDG_CACHE_HOME`.
+    pub xdg_cache_home: Option<PathBuf>,
 }
 
 impl Env {
@@ -61,6 +63,7 @@ impl Env {
                 Some("AWS_ENDPOINT_URL") => env.endpoint_url = text(v),
                 Some("AWS_ENDPOINT_URL_STS") => env.endpoint_url_sts = text(v),
                 Some("AWS_ENDPOINT_URL_IAM") => env.endpoint_url_iam = text(v),
+                Some("XDG_CACHE_HOME") => env.xdg_cache_home = non_empty(v).map(PathBuf::from),
                 _ => {}
             }
         }
@@ -87,6 +90,16 @@ impl Env {
             },
             None => Some(self.home.as_ref()?.join(".aws").join(name)),
         }
+    }
+
+    /// Where role sessions are cached: `$XDG_CACHE_HOME/mfa-session/roles`, else
+    /// `~/.cache/mfa-session/roles`.
+    pub fn role_cache_dir(&self) -> Option<PathBuf> {
+        let base = self
+            .xdg_cache_home
+            .clone()
+            .or_else(|| Some(self.home.as_ref()?.join(".cache")))?;
+        Some(base.join("mfa-session").join("roles"))
     }
 
     /// `--profile`, else `AWS_PROFILE`, else `default`.

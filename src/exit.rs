@@ -72,6 +72,7 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
                 | AwsError::Server { .. }
                 | AwsError::Timeout { .. }
                 | AwsError::Connect { .. } => Exit::Unavailable,
+                AwsError::RoleMaxDuration | AwsError::ChainedDuration => Exit::Usage,
                 AwsError::Other { .. } | AwsError::Malformed { .. } => Exit::Failure,
             };
         }
@@ -109,6 +110,16 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
             return match e {
                 crate::cmd::setup::SetupRefused::SessionWithoutKeys { .. } => Exit::NotSetUp,
                 _ => Exit::Refused,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<crate::cmd::role::RoleError>() {
+            use crate::cmd::role::RoleError;
+            return match e {
+                RoleError::NoSourceProfile { .. } | RoleError::SourceWithoutKeys { .. } => {
+                    Exit::NotSetUp
+                }
+                RoleError::WriteProfileShadows { .. } => Exit::Refused,
+                RoleError::Cache { .. } | RoleError::NoCacheDir => Exit::File,
             };
         }
         if cause.is::<NoSession>() {

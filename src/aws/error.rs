@@ -42,6 +42,16 @@ pub enum AwsError {
     Timeout { op: &'static str },
     #[error("cannot connect to the {op} endpoint: {detail}")]
     Connect { op: &'static str, detail: String },
+    #[error(
+        "the requested duration is longer than the role's MaxSessionDuration: lower \
+         duration_seconds or --duration, or raise the role's maximum session duration in IAM"
+    )]
+    RoleMaxDuration,
+    #[error(
+        "a role assumed from a session (role chaining) lasts at most 1 hour: AWS refused the longer \
+         duration"
+    )]
+    ChainedDuration,
     #[error("{op} failed: {code}: {message}")]
     Other {
         op: &'static str,
@@ -100,6 +110,8 @@ fn classify(op: &'static str, status: Option<u16>, code: &str, message: &str) ->
         "SignatureDoesNotMatch" if lower.contains("expired") => AwsError::ClockSkew,
         "SignatureDoesNotMatch" => AwsError::SignatureMismatch,
         "RequestExpired" | "RequestTimeTooSkewed" => AwsError::ClockSkew,
+        "ValidationError" if lower.contains("maxsessionduration") => AwsError::RoleMaxDuration,
+        "ValidationError" if lower.contains("role chaining") => AwsError::ChainedDuration,
         "Throttling"
         | "ThrottlingException"
         | "RequestLimitExceeded"
@@ -186,6 +198,20 @@ mod tests {
         assert!(matches!(
             classify("X", Some(503), "", ""),
             AwsError::Server { status: 503, .. }
+        ));
+        assert!(matches!(
+            c(
+                "ValidationError",
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+            ),
+            AwsError::RoleMaxDuration
+        ));
+        assert!(matches!(
+            c(
+                "ValidationError",
+                "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
+            ),
+            AwsError::ChainedDuration
         ));
         assert!(matches!(
             c("ValidationError", "bad"),

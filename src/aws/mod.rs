@@ -55,6 +55,20 @@ pub trait MfaApi {
 
     /// STS GetCallerIdentity → the caller's ARN.
     fn caller_arn(&self) -> impl Future<Output = Result<String, AwsError>>;
+
+    /// STS AssumeRole, with an MFA device and code when the role asks for them.
+    fn assume_role(&self, req: &AssumeRole) -> impl Future<Output = Result<Session, AwsError>>;
+}
+
+/// The parameters of an AssumeRole call.
+#[derive(Clone, Debug)]
+pub struct AssumeRole {
+    pub role_arn: String,
+    pub session_name: String,
+    pub duration_seconds: u32,
+    pub external_id: Option<String>,
+    /// The MFA device and its code, when calling with long-term keys.
+    pub mfa: Option<(String, Secret)>,
 }
 
 /// The real thing: SDK clients for STS and IAM.
@@ -64,14 +78,35 @@ pub struct SdkApi {
 }
 
 impl SdkApi {
+    /// Clients signing with long-term keys (GetSessionToken, ListMFADevices, AssumeRole + MFA).
     pub fn new(keys: &LongTermKeys, s: &ClientSettings) -> SdkApi {
-        let creds = sts::config::Credentials::new(
-            &keys.access_key_id,
-            keys.secret_access_key.expose(),
-            None,
-            None,
-            "mfa-session-long-term",
-        );
+        Self::build(
+            sts::config::Credentials::new(
+                &keys.access_key_id,
+                keys.secret_access_key.expose(),
+                None,
+                None,
+                "mfa-session-long-term",
+            ),
+            s,
+        )
+    }
+
+    /// Clients signing with an MFA session (AssumeRole from a session carries its MFA context).
+    pub fn with_session(session: &Session, s: &ClientSettings) -> SdkApi {
+        Self::build(
+            sts::config::Credentials::new(
+                &session.access_key_id,
+                session.secret_access_key.expose(),
+                Some(session.session_token.expose().to_string()),
+                None,
+                "mfa-session-session",
+            ),
+            s,
+        )
+    }
+
+    fn build(creds: sts::config::Credentials, s: &ClientSettings) -> SdkApi {
         let timeouts = aws_smithy_types_timeout(s.attempt_timeout);
         let retry = sts::config::retry::RetryConfig::standard().with_max_attempts(s.max_attempts);
         let region = sts::config::Region::new(s.region.clone());
@@ -168,6 +203,38 @@ impl MfaApi for SdkApi {
         out.arn.ok_or(AwsError::Malformed {
             op: "GetCallerIdentity",
             what: "no Arn in the response",
+        })
+    }
+
+    async fn assume_role(&self, req: &AssumeRole) -> Result<Session, AwsError> {
+        let (serial, code) = match &req.mfa {
+            Some((s, c)) => (Some(s.clone()), Some(c.expose().to_string())),
+            None => (None, None),
+        };
+        let out = self
+            .sts
+            .assume_role()
+            .role_arn(&req.role_arn)
+            .role_session_name(&req.session_name)
+            .duration_seconds(req.duration_seconds as i32)
+            .set_external_id(req.external_id.clone())
+            .set_serial_number(serial)
+            .set_token_code(code)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("AssumeRole", e))?;
+        let c = out.credentials.ok_or(AwsError::Malformed {
+            op: "AssumeRole",
+            what: "no Credentials in the response",
+        })?;
+        Ok(Session {
+            access_key_id: c.access_key_id,
+            secret_access_key: Secret::new(c.secret_access_key),
+            session_token: Secret::new(c.session_token),
+            expiration: to_chrono(&c.expiration).ok_or(AwsError::Malformed {
+                op: "AssumeRole",
+                what: "an Expiration out of range",
+            })?,
         })
     }
 }

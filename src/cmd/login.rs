@@ -217,7 +217,7 @@ pub async fn list_devices<A: MfaApi>(api: &A) -> Result<(Vec<String>, String), A
 
 /// `--mfa-process`, else `mfa_process`, else `mfa_totp_secret_file`, each from `[profile P]` of
 /// the config file first, then from `[P-long-term]`.
-fn code_source(
+pub fn code_source(
     args: &LoginArgs,
     ctx: &Ctx,
     profile: &str,
@@ -271,11 +271,7 @@ pub struct Obtained {
     pub discovered: bool,
 }
 
-/// Finds the device if needed, gets a code (given, from the configured source, or from the
-/// terminal) and calls GetSessionToken. A person at the terminal is asked again after a rejected
-/// code, up to three times; a configured source is asked once more in the next 30-second
-/// window, because AWS accepts a device's code only once per window and another login may have
-/// used this one.
+/// Finds the device if needed, gets a code and calls GetSessionToken (see [`with_code`]).
 pub async fn obtain<A: MfaApi, R: BufRead, W: Write>(
     api: &A,
     plan: &Plan,
@@ -290,45 +286,69 @@ pub async fn obtain<A: MfaApi, R: BufRead, W: Write>(
         Some(s) => (s.clone(), false),
         None => (discover_serial(api, plan, tty.as_deref_mut()).await?, true),
     };
-    let from_source = |plan: &Plan| -> anyhow::Result<Secret> {
-        let source = plan.source.as_ref().expect("checked by the caller");
+    let duration = plan.duration;
+    let serial_ref = serial.as_str();
+    let session = with_code(
+        serial_ref,
+        &plan.profile,
+        given,
+        plan.source.as_ref(),
+        tty,
+        |code| async move {
+            tracing::info!(serial = %serial_ref, duration, "calling GetSessionToken");
+            api.get_session_token(serial_ref, &code, duration).await
+        },
+    )
+    .await?;
+    Ok(Obtained {
+        session,
+        serial,
+        discovered,
+    })
+}
+
+/// Gets a code — given, from the configured source, or from the person at the terminal, first
+/// that applies — and makes `call` with it. A person is asked again after a rejected code, up to
+/// three times; a configured source is asked once more in the next 30-second window, because AWS
+/// accepts a device's code only once per window and another login may have used this one.
+pub async fn with_code<T, R, W, F, Fut>(
+    serial: &str,
+    profile: &str,
+    given: Option<Secret>,
+    source: Option<&Source>,
+    mut tty: Option<&mut Terminal<R, W>>,
+    mut call: F,
+) -> anyhow::Result<T>
+where
+    R: BufRead,
+    W: Write,
+    F: FnMut(Secret) -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    let from_source = |source: &Source| -> anyhow::Result<Secret> {
         tracing::info!("getting the MFA code from {}", source.describe());
-        Ok(source.code(&serial, &plan.profile, unix_now())?)
+        Ok(source.code(serial, profile, unix_now())?)
     };
-    enum Asked {
-        Given,
-        Source,
-        Person,
-    }
-    let (mut code, asked) = match (given, &plan.source) {
-        (Some(c), _) => (c, Asked::Given),
-        (None, Some(_)) => (from_source(plan)?, Asked::Source),
-        (None, None) => (
-            tty.as_deref_mut()
-                .expect("checked above")
-                .read_code(&serial, false)?,
-            Asked::Person,
-        ),
+    let person = given.is_none() && source.is_none();
+    let mut code = match (given, source) {
+        (Some(c), _) => c,
+        (None, Some(s)) => from_source(s)?,
+        (None, None) => tty
+            .as_deref_mut()
+            .ok_or(MfaError::NoSource)?
+            .read_code(serial, false)?,
     };
     let mut attempt = 1;
     loop {
-        tracing::info!(serial = %serial, duration = plan.duration, "calling GetSessionToken");
-        match api.get_session_token(&serial, &code, plan.duration).await {
-            Ok(session) => {
-                return Ok(Obtained {
-                    session,
-                    serial,
-                    discovered,
-                });
-            }
-            Err(AwsError::InvalidCode) if matches!(asked, Asked::Person) && attempt < 3 => {
+        match call(code).await {
+            Err(AwsError::InvalidCode) if person && attempt < 3 => {
                 attempt += 1;
                 code = tty
                     .as_deref_mut()
-                    .expect("interactive")
-                    .read_code(&serial, true)?;
+                    .expect("a person answered")
+                    .read_code(serial, true)?;
             }
-            Err(AwsError::InvalidCode) if matches!(asked, Asked::Source) && attempt < 2 => {
+            Err(AwsError::InvalidCode) if source.is_some() && attempt < 2 => {
                 attempt += 1;
                 let wait = next_window_in(unix_now_precise());
                 tracing::warn!(
@@ -337,9 +357,9 @@ pub async fn obtain<A: MfaApi, R: BufRead, W: Write>(
                     wait.as_secs()
                 );
                 tokio::time::sleep(wait).await;
-                code = from_source(plan)?;
+                code = from_source(source.expect("checked"))?;
             }
-            Err(e) => return Err(e.into()),
+            other => return other.map_err(anyhow::Error::from),
         }
     }
 }
@@ -410,19 +430,25 @@ pub enum Outcome {
     StillValid { profile: String, session: Session },
     /// A new session was obtained and written.
     Renewed { plan: Box<Plan>, got: Obtained },
+    /// A role profile's session was assumed (and cached).
+    RoleAssumed {
+        profile: String,
+        session: Session,
+        via: String,
+    },
 }
 
 impl Outcome {
     pub fn profile(&self) -> &str {
         match self {
-            Outcome::StillValid { profile, .. } => profile,
+            Outcome::StillValid { profile, .. } | Outcome::RoleAssumed { profile, .. } => profile,
             Outcome::Renewed { plan, .. } => &plan.profile,
         }
     }
 
     pub fn session(&self) -> &Session {
         match self {
-            Outcome::StillValid { session, .. } => session,
+            Outcome::StillValid { session, .. } | Outcome::RoleAssumed { session, .. } => session,
             Outcome::Renewed { got, .. } => &got.session,
         }
     }
@@ -474,6 +500,8 @@ pub enum LoginMode {
     IfPossible,
     /// `--no-login`: never; no network at all.
     Never,
+    /// `refresh`: only from `--code` or a configured source, never from the terminal.
+    Unattended,
 }
 
 /// Makes sure `[P]` holds a session valid beyond the refresh window: keeps a good one (no
@@ -508,12 +536,12 @@ pub fn ensure(
         (Err(e), _) => return Err(e.into()),
     };
     // A configured source is used before the terminal, as for `login`.
-    let mut tty = if given.is_some() || plan.source.is_some() {
+    let mut tty = if given.is_some() || plan.source.is_some() || mode == LoginMode::Unattended {
         None
     } else {
         Terminal::open()
     };
-    if given.is_none() && plan.source.is_none() && tty.is_none() && mode == LoginMode::IfPossible {
+    if given.is_none() && plan.source.is_none() && tty.is_none() && mode != LoginMode::Always {
         let profile = &plan.profile;
         return Err(no_session(
             args,
@@ -595,12 +623,37 @@ pub fn report(ctx: &Ctx, outcome: &Outcome) {
             session::human_duration(got.session.remaining(now)),
             plan.credentials_path.display()
         )),
+        Outcome::RoleAssumed {
+            profile,
+            session,
+            via,
+        } => ctx.say(&format!(
+            "[{profile}] role assumed with {via}: valid until {} ({})",
+            session::local_time(session.expiration),
+            session::human_duration(session.remaining(now)),
+        )),
     }
 }
 
 pub fn run(args: &LoginArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let files = Files::read(ctx)?;
-    let outcome = ensure(args, ctx, &files, LoginMode::Always)?;
+    let profile = ctx.env.profile(args.profile.as_deref());
+    let outcome = match crate::cmd::role::role_profile(&files.config, &profile) {
+        Some(role) => crate::cmd::role::ensure(
+            &role,
+            args,
+            ctx,
+            &files,
+            LoginMode::Always,
+            args.write_profile.as_deref(),
+        )?,
+        None if args.write_profile.is_some() => {
+            anyhow::bail!(
+                "--write-profile is for role profiles; [profile {profile}] has no role_arn"
+            )
+        }
+        None => ensure(args, ctx, &files, LoginMode::Always)?,
+    };
     report(ctx, &outcome);
     Ok(ExitCode::SUCCESS)
 }
@@ -643,6 +696,9 @@ mod tests {
             Ok(self.devices.clone())
         }
         async fn caller_arn(&self) -> Result<String, AwsError> {
+            unreachable!()
+        }
+        async fn assume_role(&self, _: &crate::aws::AssumeRole) -> Result<Session, AwsError> {
             unreachable!()
         }
     }

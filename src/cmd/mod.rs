@@ -10,6 +10,7 @@ pub mod login;
 pub mod man;
 pub mod policy;
 pub mod refresh;
+pub mod role;
 pub mod setup;
 pub mod status;
 
@@ -93,8 +94,12 @@ pub fn session_for(
     } else {
         LoginMode::IfPossible
     };
-    let outcome = login::ensure(&args, ctx, &files, mode)?;
-    if let Outcome::Renewed { .. } = outcome {
+    let profile = ctx.env.profile(args.profile.as_deref());
+    let outcome = match role::role_profile(&files.config, &profile) {
+        Some(r) => role::ensure(&r, &args, ctx, &files, mode, None)?,
+        None => login::ensure(&args, ctx, &files, mode)?,
+    };
+    if !matches!(outcome, Outcome::StillValid { .. }) {
         login::report(ctx, &outcome);
     }
     Ok((outcome, files))

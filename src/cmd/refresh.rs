@@ -17,7 +17,8 @@ use chrono::{SecondsFormat, Utc};
 use crate::aws::SdkApi;
 use crate::cli::{LoginArgs, RefreshArgs};
 use crate::cmd::Ctx;
-use crate::cmd::login::{self, Decision, Files, Obtained, Plan};
+use crate::cmd::login::{self, Decision, Files, LoginMode, Obtained, Outcome, Plan};
+use crate::cmd::role::{self, RoleProfile};
 use crate::cmd::status;
 use crate::exit::Exit;
 use crate::mfa::Terminal;
@@ -71,12 +72,19 @@ pub fn run(args: &RefreshArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let mut lines: BTreeMap<String, Line> = BTreeMap::new();
     // Profiles to renew, grouped by MFA device: one code, one call, one session per device.
     let mut groups: BTreeMap<String, Vec<Plan>> = BTreeMap::new();
+    // Role profiles come after the sessions they may be assumed from.
+    let mut roles: Vec<RoleProfile> = Vec::new();
+    let login_args = |name: &str| LoginArgs {
+        mfa_process: args.mfa_process.clone(),
+        timeout: args.timeout,
+        ..LoginArgs::for_session(Some(name.to_string()), args.threshold)
+    };
     for name in &names {
-        let largs = LoginArgs {
-            mfa_process: args.mfa_process.clone(),
-            timeout: args.timeout,
-            ..LoginArgs::for_session(Some(name.clone()), args.threshold)
-        };
+        if let Some(r) = role::role_profile(&files.config, name) {
+            roles.push(r);
+            continue;
+        }
+        let largs = login_args(name);
         match login::plan(
             &largs,
             ctx,
@@ -123,6 +131,26 @@ pub fn run(args: &RefreshArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             .collect()
     });
     lines.extend(results);
+
+    if !roles.is_empty() {
+        // Re-read: the sessions the roles are assumed from may have just been renewed.
+        let files = Files::read(ctx)?;
+        for r in &roles {
+            let line = match role::ensure(
+                r,
+                &login_args(&r.name),
+                ctx,
+                &files,
+                LoginMode::Unattended,
+                None,
+            ) {
+                Ok(Outcome::StillValid { session, .. }) => Line::StillValid(session.expiration),
+                Ok(outcome) => Line::Renewed(outcome.session().expiration),
+                Err(e) => Line::Failed(format!("{e:#}")),
+            };
+            lines.insert(r.name.clone(), line);
+        }
+    }
 
     let mut all_good = true;
     for name in &names {

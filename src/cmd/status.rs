@@ -14,6 +14,7 @@ use comfy_table::{Cell, Color, Table, presets};
 
 use crate::cmd::Ctx;
 use crate::cmd::login::Files;
+use crate::cmd::role::{self, RoleProfile};
 use crate::exit::Exit;
 use crate::session::{self, Holding};
 use crate::shell::json_string;
@@ -127,6 +128,54 @@ pub fn row(
     }
 }
 
+/// The row of a role profile: the state of its cached session.
+pub fn role_row(
+    r: &RoleProfile,
+    cached: Option<session::Session>,
+    now: DateTime<Utc>,
+    window: Duration,
+) -> Row {
+    let (state, expiration) = match cached {
+        None => (State::Missing, None),
+        Some(s) => {
+            let left = s.remaining(now);
+            let state = if left <= chrono::Duration::zero() {
+                State::Expired
+            } else if s.needs_renewal(
+                now,
+                chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX),
+            ) {
+                State::Expiring
+            } else {
+                State::Valid
+            };
+            (state, Some(s.expiration))
+        }
+    };
+    Row {
+        profile: r.name.clone(),
+        state,
+        seconds_left: expiration.map(|e| (e - now).num_seconds()),
+        expiration,
+        serial: r.mfa_serial.clone(),
+        source: r.source_profile.as_ref().map(|s| format!("role via {s}")),
+    }
+}
+
+/// The role profiles `status` and `refresh --all` cover: those whose source profile is managed,
+/// and those with a cached session.
+pub fn managed_roles(ctx: &Ctx, files: &Files, managed: &BTreeSet<String>) -> Vec<RoleProfile> {
+    role::role_profiles(&files.config)
+        .into_iter()
+        .filter(|r| {
+            r.source_profile
+                .as_ref()
+                .is_some_and(|s| managed.contains(s))
+                || role::cached(ctx, r).ok().flatten().is_some()
+        })
+        .collect()
+}
+
 pub fn render_json(rows: &[Row]) -> String {
     let opt = |v: Option<String>| v.map(|s| json_string(&s)).unwrap_or_else(|| "null".into());
     let mut out = String::from("[");
@@ -201,7 +250,10 @@ pub fn run(
     let files = Files::read(ctx)?;
     let now = Utc::now();
     let suffix = &ctx.long_term_suffix;
-    let (names, credentials, config) = match profile {
+    let rows: Vec<Row> = match profile {
+        Some(p) if let Some(r) = role::role_profile(&files.config, p) => {
+            vec![role_row(&r, role::cached(ctx, &r)?, now, window)]
+        }
         // One profile: look up just its two sections, not every profile of a large file.
         Some(p) => {
             let mut credentials = BTreeMap::new();
@@ -215,18 +267,22 @@ pub fn run(
                 .profile(p)
                 .map(|c| BTreeMap::from([(p.to_string(), c)]))
                 .unwrap_or_default();
-            (vec![p.to_string()], credentials, config)
+            vec![row(p, &credentials, &config, suffix, now, window)]
         }
         None => {
             let credentials = files.credentials.profiles().profiles;
-            let names = managed(&credentials, suffix).into_iter().collect();
-            (names, credentials, files.config.profiles().profiles)
+            let config = files.config.profiles().profiles;
+            let names = managed(&credentials, suffix);
+            let mut rows: Vec<Row> = names
+                .iter()
+                .map(|n| row(n, &credentials, &config, suffix, now, window))
+                .collect();
+            for r in managed_roles(ctx, &files, &names) {
+                rows.push(role_row(&r, role::cached(ctx, &r)?, now, window));
+            }
+            rows
         }
     };
-    let rows: Vec<Row> = names
-        .iter()
-        .map(|n| row(n, &credentials, &config, suffix, now, window))
-        .collect();
     let text = if json {
         render_json(&rows)
     } else {

@@ -173,6 +173,32 @@ impl SharedFile {
     }
 }
 
+/// Reads a private file of ours (a role-session cache entry); `None` when it does not exist.
+pub fn read_private(path: &Path) -> io::Result<Option<String>> {
+    match fs::read_to_string(path) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes a private file of ours atomically: directory 0700, file 0600, temp + fsync + rename.
+pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".mfa-session-tmp-")
+        .permissions(fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    File::open(dir)?.sync_all()
+}
+
 fn open_lock_file(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .create(true)

@@ -1,0 +1,317 @@
+//! Role profiles (`role_arn` + `source_profile` in the config file) against the emulator, which
+//! checks MFA codes on AssumeRole like AWS: assumed with a code and used by the real AWS CLI;
+//! assumed from an existing MFA session with no code and no terminal; the AWS CLI's own role
+//! handling on top of a managed session; no `[role]` section ever written; `--write-profile`;
+//! duration errors explained.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command as StdCommand;
+
+use common::fake_aws::{self, FakeAws, Reply, error_xml};
+use common::{Home, IamUser, profile};
+use predicates::prelude::*;
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/Admin";
+
+fn home_with_role(user: &IamUser, role_extra: &str) -> Home {
+    let home = Home::new();
+    home.write_credentials(&format!(
+        "# keys\n[work-long-term]\naws_access_key_id = {}\naws_secret_access_key = {}\nmfa_serial = {}\n",
+        user.access_key_id, user.secret_access_key, user.serial
+    ));
+    home.write_config(&format!(
+        "[profile work]\nregion = us-east-1\n\n[profile admin]\nrole_arn = {ROLE}\nsource_profile = work\n\
+         mfa_serial = {}\nregion = us-east-1\n{role_extra}",
+        user.serial
+    ));
+    home
+}
+
+/// Runs the AWS CLI's get-caller-identity with the given extra environment; returns the ARN.
+fn caller_arn(home: &Home, moto: &str, profile: Option<&str>, env: &[(String, String)]) -> String {
+    let mut c = StdCommand::new(common::venv().join("bin/aws"));
+    c.args([
+        "sts",
+        "get-caller-identity",
+        "--endpoint-url",
+        moto,
+        "--region",
+        "us-east-1",
+        "--output",
+        "text",
+        "--query",
+        "Arn",
+    ])
+    .env_clear()
+    .env("HOME", home.path())
+    .env("PATH", std::env::var_os("PATH").unwrap());
+    if let Some(p) = profile {
+        c.args(["--profile", p]);
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// `export --format dotenv` parsed into pairs, for handing to another process.
+fn exported(home: &Home, moto: &str, profile: &str) -> Vec<(String, String)> {
+    let out = home.no_tty(moto, &["export", "-p", profile, "--format", "dotenv"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap();
+            (k.to_string(), v.trim_matches('\'').to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn a_role_logged_in_with_a_code_is_exported_and_used_by_the_aws_cli() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = home_with_role(&user, "");
+    let before = home.read_credentials();
+
+    // A wrong code is refused by AWS's MFA check on AssumeRole.
+    let wrong = if common::totp_now(&user.seed) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    home.cmd_at(&moto)
+        .args(["login", "-p", "admin", "-c", wrong])
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains("rejected the MFA code"));
+
+    home.cmd_at(&moto)
+        .args(["login", "-p", "admin", "-c", &common::totp_now(&user.seed)])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "role assumed with the long-term keys of [work]",
+        ));
+    // No [admin] (or any) section was written: the AWS CLI resolves [profile admin] itself.
+    assert_eq!(home.read_credentials(), before);
+    let cache = home.path().join(".cache/mfa-session/roles/admin.json");
+    assert_eq!(
+        std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        std::fs::metadata(cache.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o700
+    );
+
+    // Exported (from the cache, no code, no terminal) and used by the AWS CLI.
+    let env = exported(&home, &moto, "admin");
+    assert!(
+        env.iter()
+            .any(|(k, v)| k == "AWS_SESSION_TOKEN" && !v.is_empty())
+    );
+    let arn = caller_arn(&home, &moto, None, &env);
+    assert!(arn.contains(":assumed-role/Admin/"), "{arn}");
+
+    // status lists it.
+    home.cmd()
+        .args(["status", "-p", "admin"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("role via work"));
+}
+
+#[test]
+fn a_role_is_assumed_from_an_existing_mfa_session_without_code_or_terminal() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = home_with_role(&user, "duration_seconds = 7200\n");
+    home.cmd_at(&moto)
+        .args(["login", "-p", "work", "-c", &common::totp_now(&user.seed)])
+        .assert()
+        .success();
+    let before = home.read_credentials();
+    // No terminal, no code: the MFA session of [work] is used (and the 2 h asked for is capped
+    // at the 1 h AWS allows a chained role session).
+    let out = home.no_tty(&moto, &["credential-process", "-p", "admin"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("role assumed with the MFA session of [work]"),
+        "{err}"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let exp = chrono::DateTime::parse_from_rfc3339(doc["Expiration"].as_str().unwrap()).unwrap();
+    let left = exp.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    assert!(left <= chrono::Duration::hours(1), "{left}");
+    assert_eq!(home.read_credentials(), before, "no section written");
+    let env = vec![
+        (
+            "AWS_ACCESS_KEY_ID".to_string(),
+            doc["AccessKeyId"].as_str().unwrap().to_string(),
+        ),
+        (
+            "AWS_SECRET_ACCESS_KEY".to_string(),
+            doc["SecretAccessKey"].as_str().unwrap().to_string(),
+        ),
+        (
+            "AWS_SESSION_TOKEN".to_string(),
+            doc["SessionToken"].as_str().unwrap().to_string(),
+        ),
+    ];
+    assert!(caller_arn(&home, &moto, None, &env).contains(":assumed-role/Admin/"));
+}
+
+#[test]
+fn the_aws_cli_itself_assumes_a_role_from_a_managed_session() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = home_with_role(&user, "");
+    home.cmd_at(&moto)
+        .args(["login", "-p", "work", "-c", &common::totp_now(&user.seed)])
+        .assert()
+        .success();
+    // A role profile with source_profile = work and no mfa_serial: the AWS CLI uses the MFA
+    // session mfa-session keeps in [work], and asks for nothing.
+    let cfg = std::fs::read_to_string(home.config()).unwrap();
+    home.write_config(&format!(
+        "{cfg}\n[profile cli-admin]\nrole_arn = {ROLE}\nsource_profile = work\n"
+    ));
+    // The CLI's own AssumeRole call does not follow --endpoint-url; the service-specific
+    // variable points it at the emulator too.
+    let arn = caller_arn(
+        &home,
+        &moto,
+        Some("cli-admin"),
+        &[("AWS_ENDPOINT_URL_STS".to_string(), moto.clone())],
+    );
+    assert!(arn.contains(":assumed-role/Admin/"), "{arn}");
+}
+
+#[test]
+fn write_profile_writes_under_another_name_only() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = home_with_role(&user, "");
+    let before = home.read_credentials();
+    for shadowing in ["admin", "work"] {
+        home.cmd_at(&moto)
+            .args([
+                "login",
+                "-p",
+                "admin",
+                "-c",
+                "123456",
+                "--write-profile",
+                shadowing,
+            ])
+            .assert()
+            .code(4)
+            .stderr(predicate::str::contains("pick another name"));
+    }
+    assert_eq!(home.read_credentials(), before);
+    home.cmd_at(&moto)
+        .args([
+            "login",
+            "-p",
+            "admin",
+            "-c",
+            &common::totp_now(&user.seed),
+            "--write-profile",
+            "admin-keys",
+        ])
+        .assert()
+        .success();
+    let text = home.read_credentials();
+    assert!(text.starts_with(&before), "{text}");
+    let s = profile(&text, "admin-keys");
+    assert!(s["aws_access_key_id"].starts_with("ASIA") && !s["expiration"].is_empty());
+    assert!(profile(&text, "admin").is_empty());
+}
+
+#[test]
+fn duration_errors_are_explained_in_one_line() {
+    let fake = FakeAws::start();
+    let home = Home::new();
+    home.write_credentials(&format!(
+        "[work]\naws_access_key_id = ASIASESSION\naws_secret_access_key = s\naws_session_token = t\nexpiration = {}\n",
+        (chrono::Utc::now() + chrono::Duration::hours(5)).format("%Y-%m-%dT%H:%M:%SZ")
+    ));
+    home.write_config(&format!(
+        "[profile admin]\nrole_arn = {ROLE}\nsource_profile = work\n"
+    ));
+    for (message, expect) in [
+        (
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+            "MaxSessionDuration",
+        ),
+        (
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+            "at most 1 hour",
+        ),
+    ] {
+        fake.on(
+            "AssumeRole",
+            vec![Reply::Http(
+                400,
+                error_xml("sts", "ValidationError", message),
+            )],
+        );
+        let out = home
+            .cmd_at(&fake.url)
+            .args(["login", "-p", "admin"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(expect) && err.trim_end().lines().count() == 1,
+            "{err}"
+        );
+    }
+    // Signed with the session of [work], no MFA parameters.
+    let req = &fake.requests()[0];
+    assert!(req.authorization.contains("Credential=ASIASESSION/"));
+    assert!(!req.body.contains("SerialNumber"));
+    let _ = fake_aws::SESSION_KEY_ID;
+}
+
+#[test]
+fn refresh_renews_a_role_from_the_source_session_unattended() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = home_with_role(&user, "");
+    let out = home.no_tty(&moto, &["refresh", "-p", "admin"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    // No session for [work] yet and no code source: refresh fails fast, asking for nothing.
+    assert_eq!(out.status.code(), Some(10), "{err}");
+    assert!(err.contains("[admin] failed"), "{err}");
+    home.cmd_at(&moto)
+        .args(["login", "-p", "work", "-c", &common::totp_now(&user.seed)])
+        .assert()
+        .success();
+    let out = home.no_tty(&moto, &["refresh", "-p", "admin"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("[admin] renewed until"), "{err}");
+    let out = home.no_tty(&moto, &["refresh", "-p", "admin", "--threshold", "10m"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[admin] still valid until"));
+}
