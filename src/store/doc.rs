@@ -113,7 +113,7 @@ fn content_range(line: &str, comments_need_whitespace: bool) -> (usize, usize) {
     let bytes = body.as_bytes();
     let mut cut = body.len();
     let mut from = 0;
-    while let Some(pos) = bytes[from..].iter().position(|&b| b == b'#' || b == b';') {
+    while let Some(pos) = memchr::memchr2(b'#', b';', &bytes[from..]) {
         let i = from + pos;
         if !comments_need_whitespace
             || body[..i]
@@ -189,7 +189,7 @@ impl Document {
         let mut number = 0;
         while !rest.is_empty() {
             number += 1;
-            let (raw, eol, next) = match rest.find('\n') {
+            let (raw, eol, next) = match memchr::memchr(b'\n', rest.as_bytes()) {
                 Some(i) if i > 0 && rest.as_bytes()[i - 1] == b'\r' => {
                     (&rest[..i - 1], "\r\n", &rest[i + 1..])
                 }
