@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use aws_sdk_iam as iam;
 use aws_sdk_sts as sts;
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 
 pub use error::{ATTEMPTS, AwsError};
 
@@ -143,8 +143,26 @@ fn aws_smithy_types_timeout(attempt: Duration) -> sts::config::timeout::TimeoutC
         .build()
 }
 
-fn to_chrono(t: &aws_sdk_sts::primitives::DateTime) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+/// The session in an STS response (GetSessionToken and AssumeRole share the shape).
+fn session_from(
+    op: &'static str,
+    credentials: Option<sts::types::Credentials>,
+) -> Result<Session, AwsError> {
+    let c = credentials.ok_or(AwsError::Malformed {
+        op,
+        what: "no Credentials in the response",
+    })?;
+    let expiration = DateTime::from_timestamp(c.expiration.secs(), c.expiration.subsec_nanos())
+        .ok_or(AwsError::Malformed {
+            op,
+            what: "an Expiration out of range",
+        })?;
+    Ok(Session {
+        access_key_id: c.access_key_id,
+        secret_access_key: Secret::new(c.secret_access_key),
+        session_token: Secret::new(c.session_token),
+        expiration,
+    })
 }
 
 impl MfaApi for SdkApi {
@@ -163,19 +181,7 @@ impl MfaApi for SdkApi {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("GetSessionToken", e))?;
-        let c = out.credentials.ok_or(AwsError::Malformed {
-            op: "GetSessionToken",
-            what: "no Credentials in the response",
-        })?;
-        Ok(Session {
-            access_key_id: c.access_key_id,
-            secret_access_key: Secret::new(c.secret_access_key),
-            session_token: Secret::new(c.session_token),
-            expiration: to_chrono(&c.expiration).ok_or(AwsError::Malformed {
-                op: "GetSessionToken",
-                what: "an Expiration out of range",
-            })?,
-        })
+        session_from("GetSessionToken", out.credentials)
     }
 
     async fn list_mfa_devices(&self, user: Option<&str>) -> Result<Vec<String>, AwsError> {
@@ -223,19 +229,7 @@ impl MfaApi for SdkApi {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("AssumeRole", e))?;
-        let c = out.credentials.ok_or(AwsError::Malformed {
-            op: "AssumeRole",
-            what: "no Credentials in the response",
-        })?;
-        Ok(Session {
-            access_key_id: c.access_key_id,
-            secret_access_key: Secret::new(c.secret_access_key),
-            session_token: Secret::new(c.session_token),
-            expiration: to_chrono(&c.expiration).ok_or(AwsError::Malformed {
-                op: "AssumeRole",
-                what: "an Expiration out of range",
-            })?,
-        })
+        session_from("AssumeRole", out.credentials)
     }
 }
 

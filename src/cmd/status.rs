@@ -47,6 +47,18 @@ pub enum State {
 }
 
 impl State {
+    /// Valid, expiring (inside the refresh window) or expired, for a session at `now`.
+    fn of(s: &session::Session, now: DateTime<Utc>, window: Duration) -> State {
+        let window = chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX);
+        if s.remaining(now) <= chrono::Duration::zero() {
+            State::Expired
+        } else if s.needs_renewal(now, window) {
+            State::Expiring
+        } else {
+            State::Valid
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             State::Valid => "valid",
@@ -100,20 +112,7 @@ pub fn row(
         .filter(|s| !s.is_empty())
         .cloned();
     let (state, expiration) = match Holding::of(props) {
-        Holding::Session(Some(s)) => {
-            let left = s.remaining(now);
-            let state = if left <= chrono::Duration::zero() {
-                State::Expired
-            } else if s.needs_renewal(
-                now,
-                chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX),
-            ) {
-                State::Expiring
-            } else {
-                State::Valid
-            };
-            (state, Some(s.expiration))
-        }
+        Holding::Session(Some(s)) => (State::of(&s, now, window), Some(s.expiration)),
         Holding::Session(None) => (State::Unknown, None),
         Holding::LongTermKeys => (State::LongTerm, None),
         Holding::Empty => (State::Missing, None),
@@ -137,20 +136,7 @@ pub fn role_row(
 ) -> Row {
     let (state, expiration) = match cached {
         None => (State::Missing, None),
-        Some(s) => {
-            let left = s.remaining(now);
-            let state = if left <= chrono::Duration::zero() {
-                State::Expired
-            } else if s.needs_renewal(
-                now,
-                chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX),
-            ) {
-                State::Expiring
-            } else {
-                State::Valid
-            };
-            (state, Some(s.expiration))
-        }
+        Some(s) => (State::of(&s, now, window), Some(s.expiration)),
     };
     Row {
         profile: r.name.clone(),
