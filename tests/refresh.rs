@@ -379,3 +379,71 @@ fn export_uses_a_configured_source_without_a_terminal() {
         "{exports}"
     );
 }
+
+#[test]
+fn no_secret_reaches_the_argv_of_a_child_process() {
+    let moto = common::moto();
+    let u = common::provision_user(&moto);
+    let home = Home::new();
+    let seed = seed_file(&home, "argv", &u, 0o600);
+    // An mfa_process that records its argv and environment, then prints the code.
+    let script = home.path().join("spy.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$0\" \"$@\" > {dir}/argv.txt\nenv > {dir}/env.txt\n\
+             exec {py} {totp} \"$(cat {seed})\"\n",
+            dir = home.path().display(),
+            py = common::venv().join("bin/python").display(),
+            totp = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("scripts/totp.py")
+                .display(),
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o700)).unwrap();
+    home.write_credentials(&format!(
+        "{}{}",
+        long_term(
+            "s",
+            &u,
+            &format!("mfa_process = {} --flag", script.display())
+        ),
+        old_session("s", -1),
+    ));
+    let out = refresh(&home, &moto, &["-p", "s"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let argv = std::fs::read_to_string(home.path().join("argv.txt")).unwrap();
+    let env = std::fs::read_to_string(home.path().join("env.txt")).unwrap();
+    assert!(argv.ends_with("--flag\n"), "{argv}");
+    assert!(env.contains(&format!("MFA_SESSION_SERIAL={}", u.serial)));
+    for secret in [&u.secret_access_key, &u.seed] {
+        assert!(!argv.contains(secret.as_str()) && !env.contains(secret.as_str()));
+    }
+    // exec: the session reaches the command through its environment, never its argv.
+    let session = profile(&home.read_credentials(), "s");
+    let out = home
+        .cmd()
+        .args([
+            "exec",
+            "-p",
+            "s",
+            "--",
+            "sh",
+            "-c",
+            "tr '\\0' ' ' < /proc/$$/cmdline; echo; echo \"$AWS_SECRET_ACCESS_KEY\"",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    let cmdline = lines.next().unwrap();
+    assert!(
+        !cmdline.contains(&session["aws_secret_access_key"])
+            && !cmdline.contains(&session["aws_session_token"])
+    );
+    assert_eq!(
+        lines.next(),
+        Some(session["aws_secret_access_key"].as_str())
+    );
+}
