@@ -51,35 +51,71 @@ pub struct Profiles {
     pub sso_sessions: BTreeMap<String, BTreeMap<String, String>>,
 }
 
+/// A byte range within one line's text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Span(usize, usize);
+
+impl Span {
+    /// Where `inner` (a subslice of `outer`) sits in `outer`.
+    fn of(outer: &str, inner: &str) -> Span {
+        let start = inner.as_ptr() as usize - outer.as_ptr() as usize;
+        Span(start, start + inner.len())
+    }
+
+    fn get(self, text: &str) -> &str {
+        &text[self.0..self.1]
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Kind {
     Blank,
     Comment,
     /// A section header; `name` is the text between the brackets, comment-free and trimmed.
     Header {
-        name: String,
+        name: Span,
     },
     /// `key = value`; `key` trimmed but with its case. The value is read from the line's text
     /// when needed ([`property_value`]): most values are never looked at, so not copied.
     Property {
-        key: String,
+        key: Span,
     },
     /// An indented line continuing the property above it.
     Continuation,
 }
 
+/// A line's text: a range of the text as read, or (after an edit) text of its own. Lines read
+/// from the file cost no allocation, which is what keeps large files cheap to read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Text {
+    Read(usize, usize),
+    Owned(String),
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Line {
-    text: String,
+    text: Text,
     eol: &'static str,
     kind: Kind,
 }
 
+impl Line {
+    fn owned(text: String, eol: &'static str, kind: Kind) -> Line {
+        Line {
+            text: Text::Owned(text),
+            eol,
+            kind,
+        }
+    }
+}
+
 /// One parsed file. `to_string()` gives back the exact input until an edit is made, and after an
 /// edit, the exact input except for the lines of the edited keys.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Document {
     kind: FileKind,
+    /// The text as read; unedited lines point into it.
+    source: String,
     lines: Vec<Line>,
 }
 
@@ -171,12 +207,18 @@ impl Document {
     pub fn empty(kind: FileKind) -> Self {
         Document {
             kind,
+            source: String::new(),
             lines: Vec::new(),
         }
     }
 
     /// Parses `text` with the SDKs' grammar. A file that fails here must never be rewritten.
     pub fn parse(kind: FileKind, text: &str) -> Result<Self, ParseError> {
+        Self::parse_owned(kind, text.to_string())
+    }
+
+    /// Like [`Document::parse`], keeping `text` as the document's buffer (no copy).
+    pub fn parse_owned(kind: FileKind, text: String) -> Result<Self, ParseError> {
         #[derive(PartialEq)]
         enum State {
             Start,
@@ -185,7 +227,7 @@ impl Document {
         }
         let mut state = State::Start;
         let mut lines = Vec::new();
-        let mut rest = text;
+        let mut rest = text.as_str();
         let mut number = 0;
         while !rest.is_empty() {
             number += 1;
@@ -213,7 +255,7 @@ impl Document {
                     .ok_or_else(|| err("Profile definition must end with ']'"))?;
                 state = State::InSection;
                 Kind::Header {
-                    name: name.trim_matches(WS).to_string(),
+                    name: Span::of(raw, name.trim_matches(WS)),
                 }
             } else if raw.starts_with(WS) {
                 let text = raw.trim_matches(WS);
@@ -241,20 +283,48 @@ impl Document {
                     sub: value.is_empty(),
                 };
                 Kind::Property {
-                    key: key.to_string(),
+                    key: Span::of(raw, key),
                 }
             };
+            let Span(start, end) = Span::of(&text, raw);
             lines.push(Line {
-                text: raw.to_string(),
+                text: Text::Read(start, end),
                 eol,
                 kind,
             });
         }
-        Ok(Document { kind, lines })
+        Ok(Document {
+            kind,
+            source: text,
+            lines,
+        })
     }
 
     pub fn kind(&self) -> FileKind {
         self.kind
+    }
+
+    fn text(&self, i: usize) -> &str {
+        match &self.lines[i].text {
+            Text::Read(start, end) => &self.source[*start..*end],
+            Text::Owned(t) => t,
+        }
+    }
+
+    /// The name in the header on line `i`, if it is one.
+    fn header(&self, i: usize) -> Option<&str> {
+        match self.lines[i].kind {
+            Kind::Header { name } => Some(name.get(self.text(i))),
+            _ => None,
+        }
+    }
+
+    /// The key of the property on line `i`, if it is one (with its case).
+    fn key(&self, i: usize) -> Option<&str> {
+        match self.lines[i].kind {
+            Kind::Property { key } => Some(key.get(self.text(i))),
+            _ => None,
+        }
     }
 
     fn section_of<'a>(&self, header: &'a str) -> Section<'a> {
@@ -294,15 +364,12 @@ impl Document {
     /// In the config file a `[profile default]` anywhere hides every bare `[default]`.
     fn has_prefixed_default(&self) -> bool {
         self.kind == FileKind::Config
-            && self.lines.iter().any(|l| match &l.kind {
-                Kind::Header { name } => {
-                    self.section_of(name)
-                        == Section::Profile {
-                            name: "default",
-                            bare_default: false,
-                        }
-                }
-                _ => false,
+            && (0..self.lines.len()).any(|i| {
+                self.header(i).map(|h| self.section_of(h))
+                    == Some(Section::Profile {
+                        name: "default",
+                        bare_default: false,
+                    })
             })
     }
 
@@ -321,10 +388,9 @@ impl Document {
     fn owners(&self) -> Vec<Option<Section<'_>>> {
         let hide = self.has_prefixed_default();
         let mut current = None;
-        self.lines
-            .iter()
-            .map(|l| {
-                if let Kind::Header { name } = &l.kind {
+        (0..self.lines.len())
+            .map(|i| {
+                if let Some(name) = self.header(i) {
                     current = self.resolve(name, hide);
                 }
                 current
@@ -334,12 +400,12 @@ impl Document {
 
     /// The full value of the property on line `i`: its own text and its continuation lines.
     fn value_at(&self, i: usize) -> String {
-        let mut value = property_value(&self.lines[i].text).to_string();
-        for l in &self.lines[i + 1..] {
-            match l.kind {
+        let mut value = property_value(self.text(i)).to_string();
+        for j in i + 1..self.lines.len() {
+            match self.lines[j].kind {
                 Kind::Continuation => {
                     value.push('\n');
-                    value.push_str(l.text.trim_matches(WS));
+                    value.push_str(self.text(j).trim_matches(WS));
                 }
                 Kind::Blank | Kind::Comment => {}
                 _ => break,
@@ -354,7 +420,7 @@ impl Document {
         let hide = self.has_prefixed_default();
         let mut i = 0;
         while i < self.lines.len() {
-            let Kind::Header { name } = &self.lines[i].kind else {
+            let Some(name) = self.header(i) else {
                 i += 1;
                 continue;
             };
@@ -367,7 +433,7 @@ impl Document {
             .or_default();
             // One map lookup per section, then its lines.
             while i < self.lines.len() && !matches!(self.lines[i].kind, Kind::Header { .. }) {
-                if let Kind::Property { key } = &self.lines[i].kind
+                if let Some(key) = self.key(i)
                     && is_valid_identifier(key)
                 {
                     map.insert(key.to_ascii_lowercase(), self.value_at(i));
@@ -385,19 +451,18 @@ impl Document {
         let mut found = false;
         let mut inside = false;
         let mut map = BTreeMap::new();
-        for (i, l) in self.lines.iter().enumerate() {
-            match &l.kind {
-                Kind::Header { name: header } => {
-                    inside = matches!(
-                        self.resolve(header, hide),
-                        Some(Section::Profile { name: n, .. }) if n == name
-                    );
-                    found |= inside;
-                }
-                Kind::Property { key } if inside && is_valid_identifier(key) => {
-                    map.insert(key.to_ascii_lowercase(), self.value_at(i));
-                }
-                _ => {}
+        for i in 0..self.lines.len() {
+            if let Some(header) = self.header(i) {
+                inside = matches!(
+                    self.resolve(header, hide),
+                    Some(Section::Profile { name: n, .. }) if n == name
+                );
+                found |= inside;
+            } else if inside
+                && let Some(key) = self.key(i)
+                && is_valid_identifier(key)
+            {
+                map.insert(key.to_ascii_lowercase(), self.value_at(i));
             }
         }
         found.then_some(map)
@@ -488,27 +553,23 @@ impl Document {
         let owners = self.owners();
         let defining = (0..self.lines.len()).rev().find(|&i| {
             Self::is_profile(&owners[i], profile)
-                && matches!(&self.lines[i].kind, Kind::Property { key: k, .. } if k.eq_ignore_ascii_case(key))
+                && self.key(i).is_some_and(|k| k.eq_ignore_ascii_case(key))
         });
+        let last_header = (0..self.lines.len())
+            .rev()
+            .find(|&i| Self::is_profile(&owners[i], profile) && self.header(i).is_some());
+        drop(owners);
         if let Some(i) = defining {
-            let Kind::Property { key: spelled } = &self.lines[i].kind else {
-                unreachable!("found as a property")
-            };
-            // Keep the key's original spelling, its spacing and its inline comment.
-            let line = Line {
-                text: rewrite_value(&self.lines[i].text, value),
-                eol: self.lines[i].eol,
-                kind: Kind::Property {
-                    key: spelled.clone(),
-                },
-            };
+            // Keep the key's original spelling, its spacing and its inline comment: the rewrite
+            // only touches what follows the `=`, so the key's span stays where it was.
+            let line = Line::owned(
+                rewrite_value(self.text(i), value),
+                self.lines[i].eol,
+                self.lines[i].kind.clone(),
+            );
             self.replace_property(i, Some(line));
             return Ok(());
         }
-        let last_header = (0..self.lines.len()).rev().find(|&i| {
-            Self::is_profile(&owners[i], profile)
-                && matches!(self.lines[i].kind, Kind::Header { .. })
-        });
         match last_header {
             Some(h) => {
                 let mut after = h;
@@ -518,7 +579,7 @@ impl Document {
                 while j < self.lines.len() && !matches!(self.lines[j].kind, Kind::Header { .. }) {
                     if let Kind::Property { .. } = self.lines[j].kind {
                         if !seen_style {
-                            sep = separator_style(&self.lines[j].text);
+                            sep = separator_style(self.text(j));
                             seen_style = true;
                         }
                         after = self.property_extent(j) - 1;
@@ -542,16 +603,10 @@ impl Document {
         } else {
             nl
         };
-        self.lines.insert(
-            after + 1,
-            Line {
-                text,
-                eol,
-                kind: Kind::Property {
-                    key: key.to_string(),
-                },
-            },
-        );
+        let kind = Kind::Property {
+            key: Span(0, key.len()),
+        };
+        self.lines.insert(after + 1, Line::owned(text, eol, kind));
     }
 
     /// Replaces the property starting at line `i` and its continuation lines with `new` (or
@@ -576,7 +631,7 @@ impl Document {
             let owners = self.owners();
             let Some(i) = (0..self.lines.len()).rev().find(|&i| {
                 Self::is_profile(&owners[i], profile)
-                    && matches!(&self.lines[i].kind, Kind::Property { key: k, .. } if k.eq_ignore_ascii_case(key))
+                    && self.key(i).is_some_and(|k| k.eq_ignore_ascii_case(key))
             }) else {
                 return Ok(removed);
             };
@@ -607,28 +662,24 @@ impl Document {
                 last.eol = nl;
             }
             if last.kind != Kind::Blank {
-                self.lines.push(Line {
-                    text: String::new(),
-                    eol: nl,
-                    kind: Kind::Blank,
-                });
+                self.lines.push(Line::owned(String::new(), nl, Kind::Blank));
             }
         }
         let header = match (self.kind, profile) {
             (FileKind::Credentials, _) | (FileKind::Config, "default") => profile.to_string(),
             (FileKind::Config, _) => format!("profile {profile}"),
         };
-        self.lines.push(Line {
-            text: format!("[{header}]"),
-            eol: nl,
-            kind: Kind::Header { name: header },
-        });
+        let name = Kind::Header {
+            name: Span(1, 1 + header.len()),
+        };
+        self.lines
+            .push(Line::owned(format!("[{header}]"), nl, name));
         for (k, v) in props {
-            self.lines.push(Line {
-                text: property_line(k, " = ", v),
-                eol: nl,
-                kind: Kind::Property { key: k.to_string() },
-            });
+            let key = Kind::Property {
+                key: Span(0, k.len()),
+            };
+            self.lines
+                .push(Line::owned(property_line(k, " = ", v), nl, key));
         }
         if let Some(last) = self.lines.last_mut() {
             last.eol = final_eol;
@@ -682,8 +733,8 @@ fn rewrite_value(line: &str, value: &str) -> String {
 
 impl fmt::Display for Document {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for l in &self.lines {
-            f.write_str(&l.text)?;
+        for (i, l) in self.lines.iter().enumerate() {
+            f.write_str(self.text(i))?;
             f.write_str(l.eol)?;
         }
         Ok(())

@@ -65,7 +65,7 @@ impl SharedFile {
         let text = String::from_utf8(bytes).map_err(|_| StoreError::NotUtf8 {
             path: self.path.clone(),
         })?;
-        Document::parse(self.kind, &text)
+        Document::parse_owned(self.kind, text)
             .map(Some)
             .map_err(|e| StoreError::Parse {
                 path: self.path.clone(),
