@@ -23,12 +23,13 @@ fn duration(s: &str) -> Result<Duration, String> {
         Files: AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials) and AWS_CONFIG_FILE \
         (default ~/.aws/config). Profile: --profile, else AWS_PROFILE, else \"default\".",
     after_help = "Exit codes: 0 success, 1 failure, 2 usage error, 3 a file could not be read, \
-        parsed or written (it was left unchanged), 4 refused to overwrite long-term keys or to \
-        store an unreadable value, 5 the MFA code or device was rejected or there is no device, \
+        parsed or written (it was left unchanged), 4 refused: overwriting long-term keys, or a \
+        value that cannot be stored or printed safely, 5 the MFA code or device was rejected, \
+        there is no device, or mfa_process failed, \
         6 AWS rejected the long-term key, the signature or the clock, or denied the call, \
         7 AWS unreachable or unavailable (connection, timeout, throttling, 5xx), 8 a code or a \
         choice is needed and there is no terminal, 9 the profile is not set up (no long-term \
-        keys), 10 no valid session and no way to log in here (status: not every session is \
+        keys, or an unusable code source such as an unsafe TOTP file), 10 no valid session and no way to log in here (status: not every session is \
         valid), 126 or 127 exec could not run the command.\n\nSee `mfa-session man` for the full manual."
 )]
 pub struct Cli {
@@ -90,8 +91,9 @@ pub enum Command {
     /// Prints AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
     /// AWS_CREDENTIAL_EXPIRATION (and AWS_REGION when the profile has one) and unsets
     /// AWS_PROFILE. If the session is missing or inside the refresh window, logs in first when
-    /// there is a terminal to ask for the code on (the prompt goes to the terminal, never to
-    /// stdout); otherwise prints nothing and exits 10. A valid session costs no AWS call.
+    /// a code source exists: mfa_process or mfa_totp_secret_file, else a terminal to ask on (the
+    /// prompt goes to the terminal, never to stdout); otherwise prints nothing and exits 10. A
+    /// valid session costs no AWS call. Role profiles work too (see `login --help`).
     ///
     /// Examples:
     ///   eval "$(mfa-session export --profile work)"                 # bash, zsh, dash
