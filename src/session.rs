@@ -136,12 +136,26 @@ pub enum Holding {
 }
 
 impl Holding {
+    /// The access key, session token and expiration a section has (non-empty ones).
+    fn parts(props: &BTreeMap<String, String>) -> (Option<&str>, Option<&str>, Option<&str>) {
+        let get = |k: &str| props.get(k).map(String::as_str).filter(|v| !v.is_empty());
+        (
+            get(KEY_ACCESS_KEY_ID),
+            get(KEY_SESSION_TOKEN).or(get(KEY_SECURITY_TOKEN)),
+            get(KEY_EXPIRATION),
+        )
+    }
+
+    /// Whether [`Holding::of`] would say `Session`, without copying any secret.
+    pub fn is_session(props: &BTreeMap<String, String>) -> bool {
+        let (_, token, expiration) = Self::parts(props);
+        token.is_some() || expiration.is_some()
+    }
+
     /// Classifies a profile's properties (keys lower-cased, as the reader gives them).
     pub fn of(props: &BTreeMap<String, String>) -> Holding {
         let get = |k: &str| props.get(k).map(String::as_str).filter(|v| !v.is_empty());
-        let key = get(KEY_ACCESS_KEY_ID);
-        let token = get(KEY_SESSION_TOKEN).or(get(KEY_SECURITY_TOKEN));
-        let expiration = get(KEY_EXPIRATION);
+        let (key, token, expiration) = Self::parts(props);
         match (key, token, expiration) {
             (None, None, None) => Holding::Empty,
             (Some(_), None, None) => Holding::LongTermKeys,
@@ -211,6 +225,38 @@ mod tests {
             Holding::of(&props(&[("aws_access_key_id", "A"), ("expiration", "bad")])),
             Holding::Session(None)
         ));
+    }
+
+    #[test]
+    fn is_session_agrees_with_of() {
+        let keys = [
+            KEY_ACCESS_KEY_ID,
+            KEY_SECRET_ACCESS_KEY,
+            KEY_SESSION_TOKEN,
+            KEY_SECURITY_TOKEN,
+            KEY_EXPIRATION,
+        ];
+        // Every subset of the keys, each present with a value or empty.
+        for mask in 0..(1u32 << (2 * keys.len())) {
+            let p: BTreeMap<String, String> = keys
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| mask & (1 << (2 * i)) != 0)
+                .map(|(i, k)| {
+                    let v = if mask & (1 << (2 * i + 1)) != 0 {
+                        ""
+                    } else {
+                        "2026-01-02 03:04:05"
+                    };
+                    (k.to_string(), v.to_string())
+                })
+                .collect();
+            assert_eq!(
+                Holding::is_session(&p),
+                matches!(Holding::of(&p), Holding::Session(_)),
+                "{p:?}"
+            );
+        }
     }
 
     #[test]

@@ -85,7 +85,7 @@ pub fn managed(credentials: &BTreeMap<String, Props>, suffix: &str) -> BTreeSet<
     for (name, props) in credentials {
         if let Some(base) = name.strip_suffix(suffix).filter(|b| !b.is_empty()) {
             out.insert(base.to_string());
-        } else if matches!(Holding::of(props), Holding::Session(_)) {
+        } else if Holding::is_session(props) {
             out.insert(name.clone());
         }
     }
