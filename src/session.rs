@@ -19,6 +19,45 @@ pub const KEY_SESSION_TOKEN: &str = "aws_session_token";
 pub const KEY_SECURITY_TOKEN: &str = "aws_security_token";
 pub const KEY_EXPIRATION: &str = "expiration";
 
+/// Where the files name a profile's MFA device: `mfa_serial` in `[profile P]` of the config
+/// file, then `mfa_serial` or aws-mfa's `aws_mfa_device` in `[P-long-term]`, in that order.
+/// Empty values are skipped.
+pub fn configured_serials<'a>(
+    config: &'a BTreeMap<String, String>,
+    long_term: &'a BTreeMap<String, String>,
+) -> impl Iterator<Item = &'a str> {
+    [
+        config.get("mfa_serial"),
+        long_term.get("mfa_serial"),
+        long_term.get("aws_mfa_device"),
+    ]
+    .into_iter()
+    .flatten()
+    .map(String::as_str)
+    .filter(|s| !s.is_empty())
+}
+
+/// The MFA serial the files name for a profile (the first of [`configured_serials`]).
+pub fn configured_serial(
+    config: &BTreeMap<String, String>,
+    long_term: &BTreeMap<String, String>,
+) -> Option<String> {
+    configured_serials(config, long_term)
+        .next()
+        .map(str::to_string)
+}
+
+/// The access key id and secret of a section, when it has both (non-empty).
+pub fn key_pair(props: &BTreeMap<String, String>) -> Option<(String, String)> {
+    let get = |k: &str| props.get(k).filter(|v| !v.is_empty()).cloned();
+    get(KEY_ACCESS_KEY_ID).zip(get(KEY_SECRET_ACCESS_KEY))
+}
+
+/// A refresh window or threshold as a span of time to compare with what a session has left.
+pub fn window(d: std::time::Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
 /// GetSessionToken's limits for IAM users, in seconds, and its default.
 pub const MIN_DURATION: u32 = 900;
 pub const MAX_DURATION: u32 = 129_600;
@@ -225,6 +264,26 @@ mod tests {
             Holding::of(&props(&[("aws_access_key_id", "A"), ("expiration", "bad")])),
             Holding::Session(None)
         ));
+    }
+
+    #[test]
+    fn serials_and_key_pairs() {
+        let cfg = props(&[("mfa_serial", "")]);
+        let lt = props(&[("aws_mfa_device", "arn:dev"), ("aws_access_key_id", "AKIA")]);
+        assert_eq!(configured_serial(&cfg, &lt).as_deref(), Some("arn:dev"));
+        let cfg = props(&[("mfa_serial", "arn:cfg")]);
+        let lt = props(&[("mfa_serial", "arn:lt"), ("aws_mfa_device", "arn:dev")]);
+        assert_eq!(
+            configured_serials(&cfg, &lt).collect::<Vec<_>>(),
+            ["arn:cfg", "arn:lt", "arn:dev"]
+        );
+        assert_eq!(configured_serial(&props(&[]), &props(&[])), None);
+        assert_eq!(key_pair(&lt), None);
+        let both = props(&[
+            ("aws_access_key_id", "AKIA"),
+            ("aws_secret_access_key", "s"),
+        ]);
+        assert_eq!(key_pair(&both), Some(("AKIA".into(), "s".into())));
     }
 
     #[test]

@@ -233,6 +233,16 @@ impl MfaApi for SdkApi {
     }
 }
 
+/// The async runtime for SDK calls: one current thread, started only when a call is to be made,
+/// never on the hot path of a command that just reads the files.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
 /// The user name in an IAM user ARN (`arn:aws:iam::123456789012:user/path/alice` → `alice`).
 pub fn user_name_from_arn(arn: &str) -> Option<&str> {
     let resource = arn.splitn(6, ':').nth(5)?;

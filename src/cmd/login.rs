@@ -106,16 +106,12 @@ pub fn plan(
     let holding = Holding::of(&session_props);
     if let Holding::Session(Some(s)) = &holding
         && !args.force
-        && !s.needs_renewal(now, chrono_window(args.refresh_window))
+        && !s.needs_renewal(now, session::window(args.refresh_window))
     {
         return Ok(Decision::StillValid(s.clone()));
     }
     let lt = credentials.profile(&long_term).unwrap_or_default();
-    let key = |k: &str| lt.get(k).filter(|v| !v.is_empty()).cloned();
-    let (Some(id), Some(secret)) = (
-        key(session::KEY_ACCESS_KEY_ID),
-        key(session::KEY_SECRET_ACCESS_KEY),
-    ) else {
+    let Some((id, secret)) = session::key_pair(&lt) else {
         return Err(if holding == Holding::LongTermKeys && lt.is_empty() {
             SetupError::StaticKeysInProfile {
                 profile,
@@ -134,10 +130,8 @@ pub fn plan(
     let serial = args
         .serial
         .clone()
-        .or_else(|| cfg.get("mfa_serial").cloned())
-        .or_else(|| key("mfa_serial"))
-        .or_else(|| key("aws_mfa_device"))
-        .filter(|s| !s.is_empty());
+        .filter(|s| !s.is_empty())
+        .or_else(|| session::configured_serial(&cfg, &lt));
     let source = code_source(args, ctx, &profile, &long_term, &cfg, &lt);
     let duration = match (&args.duration, cfg.get("duration_seconds")) {
         (Some(d), _) => session::session_duration(d).map_err(SetupError::BadDuration)?,
@@ -256,10 +250,6 @@ pub fn code_source(
         }
     }
     None
-}
-
-fn chrono_window(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
 /// The result of talking to AWS.
@@ -555,10 +545,7 @@ pub fn ensure(
         .into());
     }
     let api = SdkApi::new(&plan.keys, &plan.settings);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = aws::runtime()?;
     let got = runtime.block_on(obtain(&api, &plan, given, tty.as_mut()))?;
     write(
         &SharedFile::new(&plan.credentials_path, FileKind::Credentials),

@@ -204,12 +204,9 @@ fn renew_group(
             .map(|p| (p.profile.clone(), Line::Failed(why.clone())))
             .collect()
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::aws::runtime() {
         Ok(r) => r,
-        Err(e) => return fail_all(format!("cannot start the async runtime: {e}")),
+        Err(e) => return fail_all(format!("{e:#}")),
     };
     let api = SdkApi::new(&first.keys, &first.settings);
     let got = match runtime.block_on(login::obtain::<_, &[u8], Vec<u8>>(
@@ -254,7 +251,7 @@ fn write_unless_renewed(
     suffix: &str,
     threshold: Duration,
 ) -> Result<bool, StoreError> {
-    let window = chrono::Duration::from_std(threshold).unwrap_or(chrono::Duration::MAX);
+    let window = session::window(threshold);
     file.update(|doc| {
         let current = doc.profile(&plan.profile).unwrap_or_default();
         if let Holding::Session(Some(s)) = Holding::of(&current)

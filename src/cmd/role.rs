@@ -22,7 +22,6 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -166,7 +165,7 @@ pub fn ensure(
     write_profile: Option<&str>,
 ) -> anyhow::Result<Outcome> {
     let now = Utc::now();
-    let window = chrono::Duration::from_std(args.refresh_window).unwrap_or(chrono::Duration::MAX);
+    let window = session::window(args.refresh_window);
     if let Some(name) = write_profile {
         check_write_profile(name, role, files)?;
     }
@@ -211,10 +210,7 @@ pub fn ensure(
             .as_secs() as u32,
         (None, None) => ROLE_DEFAULT_DURATION,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = crate::aws::runtime()?;
 
     let source_props = files.credentials.profile(&source).unwrap_or_default();
     let source_session = match Holding::of(&source_props) {
@@ -241,14 +237,10 @@ pub fn ensure(
     } else {
         let long_term = format!("{source}{}", ctx.long_term_suffix);
         let lt = files.credentials.profile(&long_term).unwrap_or_default();
-        let keys_of = |m: &BTreeMap<String, String>| {
-            let get = |k: &str| m.get(k).filter(|v| !v.is_empty()).cloned();
-            get(session::KEY_ACCESS_KEY_ID).zip(get(session::KEY_SECRET_ACCESS_KEY))
-        };
-        let (id, secret) = keys_of(&lt)
+        let (id, secret) = session::key_pair(&lt)
             .or_else(|| {
                 (Holding::of(&source_props) == Holding::LongTermKeys)
-                    .then(|| keys_of(&source_props))
+                    .then(|| session::key_pair(&source_props))
                     .flatten()
             })
             .ok_or_else(|| RoleError::SourceWithoutKeys {
@@ -263,10 +255,7 @@ pub fn ensure(
         let serial = role
             .mfa_serial
             .clone()
-            .or_else(|| source_cfg.get("mfa_serial").cloned())
-            .or_else(|| lt.get("mfa_serial").cloned())
-            .or_else(|| lt.get("aws_mfa_device").cloned())
-            .filter(|s| !s.is_empty());
+            .or_else(|| session::configured_serial(&source_cfg, &lt));
         let api = SdkApi::new(&keys, &settings);
         let base = AssumeRole {
             role_arn: role.role_arn.clone(),

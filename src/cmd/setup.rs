@@ -9,8 +9,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-
 use crate::aws::{LongTermKeys, SdkApi};
 use crate::cli::SetupArgs;
 use crate::cmd::Ctx;
@@ -57,13 +55,8 @@ pub fn run(args: &SetupArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let long_term = format!("{profile}{}", ctx.long_term_suffix);
     let main = files.credentials.profile(&profile).unwrap_or_default();
     let lt = files.credentials.profile(&long_term).unwrap_or_default();
-    let get = |m: &std::collections::BTreeMap<String, String>, k: &str| {
-        m.get(k).filter(|v| !v.is_empty()).cloned()
-    };
-    let lt_keys =
-        get(&lt, session::KEY_ACCESS_KEY_ID).zip(get(&lt, session::KEY_SECRET_ACCESS_KEY));
-    let main_keys =
-        get(&main, session::KEY_ACCESS_KEY_ID).zip(get(&main, session::KEY_SECRET_ACCESS_KEY));
+    let lt_keys = session::key_pair(&lt);
+    let main_keys = session::key_pair(&main);
     let holding = Holding::of(&main);
     let (keys, action) = match (&holding, &lt_keys) {
         (Holding::LongTermKeys, None) => match &main_keys {
@@ -107,9 +100,8 @@ pub fn run(args: &SetupArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let known_serial = args
         .serial
         .clone()
-        .or_else(|| get(&cfg, "mfa_serial"))
-        .or_else(|| get(&lt, "mfa_serial"))
-        .or_else(|| get(&lt, "aws_mfa_device"));
+        .filter(|s| !s.is_empty())
+        .or_else(|| session::configured_serial(&cfg, &lt));
     let serial = match &known_serial {
         Some(s) => Some(s.clone()),
         None => discover(args, ctx, &profile, &long_term, &cfg, &keys)?,
@@ -130,13 +122,9 @@ pub fn run(args: &SetupArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     };
 
     // Store the serial unless the files already name this one (config or long-term section).
-    let already_stored = serial.is_some()
-        && [
-            get(&cfg, "mfa_serial"),
-            get(&lt, "mfa_serial"),
-            get(&lt, "aws_mfa_device"),
-        ]
-        .contains(&serial);
+    let already_stored = serial
+        .as_deref()
+        .is_some_and(|s| session::configured_serials(&cfg, &lt).any(|c| c == s));
     let file = SharedFile::new(&files.credentials_path, FileKind::Credentials);
     let changed_keys = keys.clone();
     let before = files.credentials.to_string();
@@ -212,10 +200,7 @@ fn discover(
         },
         &settings,
     );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = crate::aws::runtime()?;
     let listed = runtime.block_on(login::list_devices(&api));
     let devices = match listed {
         Ok((d, _)) => d,

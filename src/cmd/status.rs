@@ -49,7 +49,7 @@ pub enum State {
 impl State {
     /// Valid, expiring (inside the refresh window) or expired, for a session at `now`.
     fn of(s: &session::Session, now: DateTime<Utc>, window: Duration) -> State {
-        let window = chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX);
+        let window = session::window(window);
         if s.remaining(now) <= chrono::Duration::zero() {
             State::Expired
         } else if s.needs_renewal(now, window) {
@@ -105,12 +105,10 @@ pub fn row(
     let props = credentials.get(profile).unwrap_or(&empty);
     let long_term_name = format!("{profile}{suffix}");
     let long_term = credentials.get(&long_term_name);
-    let serial = config
-        .get(profile)
-        .and_then(|c| c.get("mfa_serial"))
-        .or_else(|| long_term.and_then(|l| l.get("mfa_serial").or(l.get("aws_mfa_device"))))
-        .filter(|s| !s.is_empty())
-        .cloned();
+    let serial = session::configured_serial(
+        config.get(profile).unwrap_or(&empty),
+        long_term.unwrap_or(&empty),
+    );
     let (state, expiration) = match Holding::of(props) {
         Holding::Session(Some(s)) => (State::of(&s, now, window), Some(s.expiration)),
         Holding::Session(None) => (State::Unknown, None),
