@@ -216,6 +216,16 @@ impl Session {
         self.expiration - now
     }
 
+    /// Its time left at `now`, for messages: `it expires in 4m 10s`, `expired 3m 0s ago`.
+    pub fn time_left_text(&self, now: DateTime<Utc>) -> String {
+        let left = self.remaining(now);
+        if left > chrono::Duration::zero() {
+            format!("it expires in {}", human_duration(left))
+        } else {
+            human_duration(left)
+        }
+    }
+
     /// Whether the session should be renewed at `now`, given how much time must be left.
     pub fn needs_renewal(&self, now: DateTime<Utc>, window: chrono::Duration) -> bool {
         self.remaining(now) <= window

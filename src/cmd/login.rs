@@ -575,13 +575,7 @@ fn no_session(
     let profile = ctx.env.profile(args.profile.as_deref());
     let props = files.credentials.profile(&profile).unwrap_or_default();
     let state = match Holding::of(&props) {
-        Holding::Session(Some(s)) if s.remaining(now) > chrono::Duration::zero() => {
-            format!(
-                "it expires in {}",
-                session::human_duration(s.remaining(now))
-            )
-        }
-        Holding::Session(Some(s)) => session::human_duration(s.remaining(now)),
+        Holding::Session(Some(s)) => s.time_left_text(now),
         Holding::Session(None) => "its session keys are incomplete".to_string(),
         Holding::LongTermKeys => "it holds long-term keys, not a session".to_string(),
         Holding::Empty => "none was written yet".to_string(),

@@ -352,13 +352,7 @@ fn merged(
 fn state_text(s: Option<&Session>, now: DateTime<Utc>) -> String {
     match s {
         None => "none cached yet".into(),
-        Some(s) if s.remaining(now) > chrono::Duration::zero() => {
-            format!(
-                "it expires in {}",
-                session::human_duration(s.remaining(now))
-            )
-        }
-        Some(s) => session::human_duration(s.remaining(now)),
+        Some(s) => s.time_left_text(now),
     }
 }
 
