@@ -221,36 +221,22 @@ fn renew_group(
     group
         .iter()
         .map(|plan| {
-            let line =
-                match write_unless_renewed(file, plan, &got, &ctx.long_term_suffix, threshold) {
-                    Ok(true) => Line::Renewed(got.session.expiration),
-                    Ok(false) => file
-                        .read()
-                        .ok()
-                        .and_then(|d| d.profile(&plan.profile))
-                        .and_then(|p| match Holding::of(&p) {
-                            Holding::Session(Some(s)) => Some(Line::RenewedMeanwhile(s.expiration)),
-                            _ => None,
-                        })
-                        .unwrap_or_else(|| {
-                            Line::Failed("the session vanished while writing".into())
-                        }),
-                    Err(e) => Line::Failed(e.to_string()),
-                };
+            let line = write_unless_renewed(file, plan, &got, &ctx.long_term_suffix, threshold)
+                .unwrap_or_else(|e| Line::Failed(e.to_string()));
             (plan.profile.clone(), line)
         })
         .collect()
 }
 
 /// Writes the session unless, under the lock, the profile turns out to have been renewed by
-/// someone else meanwhile (an interactive login, say). Returns whether it wrote.
+/// someone else meanwhile (an interactive login, say). Returns the line to report.
 fn write_unless_renewed(
     file: &SharedFile,
     plan: &Plan,
     got: &Obtained,
     suffix: &str,
     threshold: Duration,
-) -> Result<bool, StoreError> {
+) -> Result<Line, StoreError> {
     let window = session::window(threshold);
     file.update(|doc| {
         let current = doc.profile(&plan.profile).unwrap_or_default();
@@ -258,12 +244,12 @@ fn write_unless_renewed(
             && !s.needs_renewal(Utc::now(), window)
             && s.access_key_id != got.session.access_key_id
         {
-            return Ok(false);
+            return Ok(Line::RenewedMeanwhile(s.expiration));
         }
         if got.discovered {
             doc.set(&plan.long_term, "mfa_serial", &got.serial)?;
         }
         store::put_session(doc, &plan.profile, suffix, &got.session)?;
-        Ok(true)
+        Ok(Line::Renewed(got.session.expiration))
     })
 }
