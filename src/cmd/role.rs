@@ -211,6 +211,13 @@ pub fn ensure(
         (None, None) => ROLE_DEFAULT_DURATION,
     };
     let runtime = crate::aws::runtime()?;
+    let base = AssumeRole {
+        role_arn: role.role_arn.clone(),
+        session_name,
+        duration_seconds: requested,
+        external_id: role.external_id.clone(),
+        mfa: None,
+    };
 
     let source_props = files.credentials.profile(&source).unwrap_or_default();
     let source_session = match Holding::of(&source_props) {
@@ -226,11 +233,8 @@ pub fn ensure(
         }
         let api = SdkApi::with_session(&s, &settings);
         let req = AssumeRole {
-            role_arn: role.role_arn.clone(),
-            session_name,
             duration_seconds: duration,
-            external_id: role.external_id.clone(),
-            mfa: None,
+            ..base
         };
         let session = runtime.block_on(api.assume_role(&req))?;
         (session, format!("the MFA session of [{source}]"))
@@ -257,13 +261,6 @@ pub fn ensure(
             .clone()
             .or_else(|| session::configured_serial(&source_cfg, &lt));
         let api = SdkApi::new(&keys, &settings);
-        let base = AssumeRole {
-            role_arn: role.role_arn.clone(),
-            session_name,
-            duration_seconds: requested,
-            external_id: role.external_id.clone(),
-            mfa: None,
-        };
         let session = match serial {
             None => runtime.block_on(api.assume_role(&base))?,
             Some(serial) => {
