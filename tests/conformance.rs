@@ -1,5 +1,6 @@
 //! The AWS SDKs' own cross-SDK profile-parser suite (`tests/data/profile-parser-tests.json`,
 //! copied from `shared/conformance`), run against our reader. Every case runs; none is skipped.
+#![allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // test code: see [lints] in Cargo.toml
 
 use std::collections::BTreeMap;
 
@@ -27,7 +28,7 @@ fn to_map(v: &Value) -> Map {
 fn run_case(case: &Value) -> Result<(), String> {
     let input = &case["input"];
     let parse = |key: &str, kind| match input.get(key).and_then(Value::as_str) {
-        Some(text) => Document::parse(kind, text).map_err(|e| e.to_string()),
+        Some(text) => Document::parse_sdk(kind, text).map_err(|e| e.to_string()),
         None => Ok(Document::empty(kind)),
     };
     let parsed = parse("configFile", FileKind::Config)
@@ -111,7 +112,7 @@ fn every_suite_input_round_trips() {
             ("credentialsFile", FileKind::Credentials),
         ] {
             if let Some(t) = case["input"].get(key).and_then(Value::as_str)
-                && let Ok(doc) = Document::parse(kind, t)
+                && let Ok(doc) = Document::parse_sdk(kind, t)
             {
                 assert_eq!(doc.to_string(), t, "{}", case["name"]);
             }

@@ -2,6 +2,7 @@
 //! devices provisioned through the IAM API and real TOTP codes, and against a local fake AWS
 //! endpoint for every failure moto cannot produce. Each failure asserts the message, the exit
 //! code and that the credentials file is byte-for-byte unchanged.
+#![allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // test code: see [lints] in Cargo.toml
 
 mod common;
 
@@ -523,6 +524,63 @@ fn aws_mfa_setups_are_read_as_they_are() {
         .success()
         .stderr(predicate::str::contains("still valid"));
     assert!(fake.actions().is_empty());
+}
+
+/// `key : value` (a colon, no `=`): the SDKs' grammar rejects it, but the AWS CLI reads it. We
+/// read such lines as the CLI does (shown here by the CLI itself) and keep them byte for byte.
+#[test]
+fn colon_property_lines_are_read_like_the_aws_cli_and_kept() {
+    let fake = FakeAws::start();
+    fake.on(
+        "GetSessionToken",
+        vec![
+            Reply::Http(200, fake_aws::session_xml(&in_hours(12))),
+            Reply::Http(200, fake_aws::session_xml(&in_hours(12))),
+        ],
+    );
+    let home = Home::new();
+    let text = format!(
+        "[other]\nregion : eu-west-3\n\n[dev-long-term]\naws_access_key_id = {LT_KEY}\n\
+         aws_secret_access_key = {LT_SECRET}\nmfa_serial : {SERIAL}\n"
+    );
+    home.write_credentials(&text);
+    home.write_config("[profile dev]\nregion : eu-central-1\n");
+    home.cmd_at(&fake.url)
+        .args(["login", "-p", "dev", "-c", "123456"])
+        .assert()
+        .success();
+    assert_eq!(
+        fake.actions(),
+        ["GetSessionToken"],
+        "serial read from the colon line"
+    );
+    assert!(
+        fake.requests()[0]
+            .authorization
+            .contains("/eu-central-1/sts/")
+    );
+    let after = home.read_credentials();
+    assert!(after.starts_with(&text), "{after}");
+    let cli = StdCommand::new(common::venv().join("bin/aws"))
+        .args(["configure", "get", "region", "--profile", "other"])
+        .env_clear()
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&cli.stdout).trim(), "eu-west-3");
+    // The same line is never edited: writing a session over a colon line is refused.
+    home.write_credentials(&format!(
+        "{text}\n[dev]\naws_session_token : x\nexpiration : 2001-01-01T00:00:00Z\n"
+    ));
+    let before = home.read_credentials();
+    let out = home
+        .cmd_at(&fake.url)
+        .args(["login", "-p", "dev", "-c", "123456"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not edit them"), "{err}");
+    assert_eq!(home.read_credentials(), before);
 }
 
 #[test]

@@ -41,6 +41,11 @@ pub enum EditError {
     InvalidKey(String),
     #[error("the value for {key} cannot be stored: {why}")]
     InvalidValue { key: String, why: &'static str },
+    #[error(
+        "line {line} sets {key} as `{key} : value` (a colon, no `=`); mfa-session reads such \
+         lines but does not edit them: change it to `{key} = value`"
+    )]
+    ColonLine { key: String, line: usize },
 }
 
 /// The profiles (and sso-sessions) of a file as the SDKs see them: keys lower-cased, duplicates
@@ -77,8 +82,12 @@ enum Kind {
     },
     /// `key = value`; `key` trimmed but with its case. The value is read from the line's text
     /// when needed ([`property_value`]): most values are never looked at, so not copied.
+    /// `colon`: the line is `key : value` (a colon and no `=`), which the SDKs' grammar rejects
+    /// but the AWS CLI, botocore and the AWS CRT read as a property; such lines are read, and
+    /// never edited.
     Property {
         key: Span,
+        colon: bool,
     },
     /// An indented line continuing the property above it.
     Continuation,
@@ -172,10 +181,10 @@ fn prepare(line: &str, comments_need_whitespace: bool) -> &str {
 }
 
 /// The value on a property line (comment-free, trimmed). Only called on lines that parsed as
-/// properties, so the `=` is there.
-fn property_value(line: &str) -> &str {
+/// properties, so the `=` (or, for a `key : value` line, the `:`) is there.
+fn property_value(line: &str, colon: bool) -> &str {
     prepare(line, true)
-        .split_once('=')
+        .split_once(if colon { ':' } else { '=' })
         .map(|(_, v)| v.trim_matches(WS))
         .unwrap_or("")
 }
@@ -217,8 +226,20 @@ impl Document {
         Self::parse_owned(kind, text.to_string())
     }
 
-    /// Like [`Document::parse`], keeping `text` as the document's buffer (no copy).
+    /// Parses `text` with exactly the SDKs' grammar, where a `key : value` line is an error (the
+    /// conformance suite checks this one).
+    pub fn parse_sdk(kind: FileKind, text: &str) -> Result<Self, ParseError> {
+        Self::parse_with(kind, text.to_string(), false)
+    }
+
+    /// Like [`Document::parse`], keeping `text` as the document's buffer (no copy). Reads what
+    /// the SDKs read, and also `key : value` lines (a colon and no `=`), as the AWS CLI,
+    /// botocore and the AWS CRT do.
     pub fn parse_owned(kind: FileKind, text: String) -> Result<Self, ParseError> {
+        Self::parse_with(kind, text, true)
+    }
+
+    fn parse_with(kind: FileKind, text: String, colons: bool) -> Result<Self, ParseError> {
         #[derive(PartialEq)]
         enum State {
             Start,
@@ -277,13 +298,26 @@ impl Document {
                 if state == State::Start {
                     return Err(err("Expected a profile definition"));
                 }
-                let (key, value) =
-                    split_property(prepare(raw, true), Prop::Property).map_err(err)?;
+                let body = prepare(raw, true);
+                let (key, value, colon) = match split_property(body, Prop::Property) {
+                    Ok((k, v)) => (k, v, false),
+                    Err(e) => match body.split_once(':') {
+                        Some((k, v)) if colons && !body.contains('=') => {
+                            let k = k.trim_matches(WS);
+                            if k.is_empty() {
+                                return Err(err(e));
+                            }
+                            (k, v.trim_matches(WS), true)
+                        }
+                        _ => return Err(err(e)),
+                    },
+                };
                 state = State::InProperty {
                     sub: value.is_empty(),
                 };
                 Kind::Property {
                     key: Span::of(raw, key),
+                    colon,
                 }
             };
             let Span(start, end) = Span::of(&text, raw);
@@ -322,7 +356,7 @@ impl Document {
     /// The key of the property on line `i`, if it is one (with its case).
     fn key(&self, i: usize) -> Option<&str> {
         match self.lines[i].kind {
-            Kind::Property { key } => Some(key.get(self.text(i))),
+            Kind::Property { key, .. } => Some(key.get(self.text(i))),
             _ => None,
         }
     }
@@ -400,7 +434,8 @@ impl Document {
 
     /// The full value of the property on line `i`: its own text and its continuation lines.
     fn value_at(&self, i: usize) -> String {
-        let mut value = property_value(self.text(i)).to_string();
+        let colon = matches!(self.lines[i].kind, Kind::Property { colon: true, .. });
+        let mut value = property_value(self.text(i), colon).to_string();
         for j in i + 1..self.lines.len() {
             match self.lines[j].kind {
                 Kind::Continuation => {
@@ -560,6 +595,7 @@ impl Document {
             .find(|&i| Self::is_profile(&owners[i], profile) && self.header(i).is_some());
         drop(owners);
         if let Some(i) = defining {
+            self.refuse_colon(i)?;
             // Keep the key's original spelling, its spacing and its inline comment: the rewrite
             // only touches what follows the `=`, so the key's span stays where it was.
             let line = Line::owned(
@@ -594,6 +630,17 @@ impl Document {
         Ok(())
     }
 
+    /// `key : value` lines are read but never edited.
+    fn refuse_colon(&self, i: usize) -> Result<(), EditError> {
+        match self.lines[i].kind {
+            Kind::Property { key, colon: true } => Err(EditError::ColonLine {
+                key: key.get(self.text(i)).to_string(),
+                line: i + 1,
+            }),
+            _ => Ok(()),
+        }
+    }
+
     fn insert_after(&mut self, after: usize, text: String, key: &str) {
         let nl = self.newline();
         // A last line without a newline stays the last line without one.
@@ -605,6 +652,7 @@ impl Document {
         };
         let kind = Kind::Property {
             key: Span(0, key.len()),
+            colon: false,
         };
         self.lines.insert(after + 1, Line::owned(text, eol, kind));
     }
@@ -635,6 +683,7 @@ impl Document {
             }) else {
                 return Ok(removed);
             };
+            self.refuse_colon(i)?;
             self.replace_property(i, None);
             removed = true;
         }
@@ -677,6 +726,7 @@ impl Document {
         for (k, v) in props {
             let key = Kind::Property {
                 key: Span(0, k.len()),
+                colon: false,
             };
             self.lines
                 .push(Line::owned(property_line(k, " = ", v), nl, key));
@@ -816,6 +866,28 @@ mod tests {
         assert_eq!(d.to_string(), "[p]\na = 1 # note\nb = 2 # x\nc =3\n");
         d.set("p", "a", "").unwrap();
         assert_eq!(d.get("p", "a").as_deref(), Some(""));
+    }
+
+    #[test]
+    fn colon_lines_are_read_like_the_aws_cli_and_never_edited() {
+        let text = "[p]\nregion : eu-west-1\nkey = a:b\n[q]\nx=1\n";
+        assert!(Document::parse_sdk(FileKind::Credentials, text).is_err());
+        let mut doc = Document::parse(FileKind::Credentials, text).unwrap();
+        let p = doc.profile("p").unwrap();
+        assert_eq!(p["region"], "eu-west-1");
+        assert_eq!(p["key"], "a:b");
+        let e = doc.set("p", "region", "us-east-1").unwrap_err();
+        assert!(e.to_string().contains("line 2"), "{e}");
+        assert!(doc.remove("p", "REGION").is_err());
+        doc.set("p", "other", "v").unwrap();
+        doc.set("q", "x", "2").unwrap();
+        assert_eq!(
+            doc.to_string(),
+            "[p]\nregion : eu-west-1\nkey = a:b\nother = v\n[q]\nx=2\n"
+        );
+        // Still an error where no reader accepts it.
+        assert!(Document::parse(FileKind::Credentials, "[p]\n: v\n").is_err());
+        assert!(Document::parse(FileKind::Credentials, "[p]\nnothing\n").is_err());
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub enum StoreError {
     #[error("{} is not valid UTF-8 text; it was left unchanged", path.display())]
     NotUtf8 { path: PathBuf },
     #[error(
-        "{}:{line}: {message}; fix that line (the AWS CLI cannot read the file either) — it was left unchanged",
+        "{}:{line}: {message}; fix that line — the file was left unchanged",
         path.display()
     )]
     Parse {
