@@ -15,6 +15,10 @@ the pinned moto in-process and then runs moto's own server (same arguments as `m
   to that user.
 - AssumeRole with SerialNumber/TokenCode gets the same MFA checks (the caller being the user of a
   long-term key or of a session issued above); the role itself is stock moto.
+- ListMFADevices without UserName lists the caller's devices, as AWS does (stock moto fails).
+- With MFA_SESSION_EMULATOR_CALLS set to a file path, every GetSessionToken, AssumeRole and
+  ListMFADevices call appends a line "USER ACTION" to that file, so tests can count exactly
+  how many calls a run of mfa-session made (the single-flight tests need this).
 
 Product code never knows about any of this: it talks to this server as it would to AWS.
 """
@@ -23,6 +27,7 @@ import base64
 import datetime
 import hashlib
 import hmac
+import os
 import struct
 import sys
 import threading
@@ -30,6 +35,7 @@ import time
 
 from moto.core.responses import ActionResult
 from moto.iam.models import iam_backends
+from moto.iam import responses as iam_responses
 from moto.server import main as moto_main
 from moto.sts import models as sts_models
 from moto.sts import responses as sts_responses
@@ -74,6 +80,16 @@ def _caller(self):
     return iam, user
 
 
+_CALLS = os.environ.get("MFA_SESSION_EMULATOR_CALLS")
+
+
+def _count(user, action):
+    """Appends "USER ACTION" to the call log, when the tests asked for one."""
+    if _CALLS:
+        with _lock, open(_CALLS, "a") as log:
+            log.write(f"{user.name if user else '-'} {action}\n")
+
+
 def _check_mfa(self, iam, user):
     """AWS's checks of SerialNumber and TokenCode, when either is given."""
     serial = self._get_param("SerialNumber")
@@ -107,6 +123,7 @@ def get_session_token(self):
     backend = self.backend
     iam = iam_backends[backend.account_id][backend.partition]
     user = iam.get_user_from_access_key_id(self.get_access_key())
+    _count(user, "GetSessionToken")
     if user is None:
         raise InvalidClientTokenId("The security token included in the request is invalid.")
     _check_mfa(self, iam, user)
@@ -144,13 +161,30 @@ _stock_assume_role = sts_responses.TokenResponse.assume_role
 
 def assume_role(self):
     iam, user = _caller(self)
+    _count(user, "AssumeRole")
     _check_mfa(self, iam, user)
     return _stock_assume_role(self)
+
+
+_stock_list_mfa_devices = iam_responses.IamResponse.list_mfa_devices
+
+
+def list_mfa_devices(self):
+    iam = self.backend
+    user = iam.get_user_from_access_key_id(self.get_access_key())
+    _count(user, "ListMFADevices")
+    if not self._get_param("UserName") and user is not None:
+        stock_get = self._get_param
+        self._get_param = lambda name, if_none=None: (
+            user.name if name == "UserName" else stock_get(name, if_none)
+        )
+    return _stock_list_mfa_devices(self)
 
 
 sts_responses.TokenResponse.get_session_token = get_session_token
 sts_responses.TokenResponse.assume_role = assume_role
 sts_models.STSBackend.get_caller_identity = get_caller_identity
+iam_responses.IamResponse.list_mfa_devices = list_mfa_devices
 
 if __name__ == "__main__":
     sys.exit(moto_main(sys.argv[1:]))

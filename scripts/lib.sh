@@ -10,9 +10,12 @@ start_moto() {
   if [ "${1:-}" = stock ]; then server=(.venv/bin/moto_server); else server=(.venv/bin/python scripts/emulator.py); fi
   port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   MOTO_LOG=$(mktemp -t moto.XXXXXX.log)
+  # The patched emulator logs "USER ACTION" per STS/IAM call here, for tests that count calls.
+  MFA_SESSION_EMULATOR_CALLS=$(mktemp -t moto-calls.XXXXXX.log)
+  export MFA_SESSION_EMULATOR_CALLS
   "${server[@]}" -H 127.0.0.1 -p "$port" >"$MOTO_LOG" 2>&1 &
   MOTO_PID=$!
-  trap 'kill "$MOTO_PID" 2>/dev/null || true; rm -f "$MOTO_LOG"' EXIT
+  trap 'kill "$MOTO_PID" 2>/dev/null || true; rm -f "$MOTO_LOG" "$MFA_SESSION_EMULATOR_CALLS"' EXIT
   for _ in $(seq 1 100); do
     if .venv/bin/python -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null; then
       export MFA_SESSION_TEST_MOTO="http://127.0.0.1:$port"

@@ -95,11 +95,21 @@ impl Env {
     /// Where role sessions are cached: `$XDG_CACHE_HOME/mfa-session/roles`, else
     /// `~/.cache/mfa-session/roles`.
     pub fn role_cache_dir(&self) -> Option<PathBuf> {
+        Some(self.cache_dir()?.join("roles"))
+    }
+
+    /// Where the login locks of the single flight live: `$XDG_CACHE_HOME/mfa-session/locks`,
+    /// else `~/.cache/mfa-session/locks`.
+    pub fn lock_dir(&self) -> Option<PathBuf> {
+        Some(self.cache_dir()?.join("locks"))
+    }
+
+    fn cache_dir(&self) -> Option<PathBuf> {
         let base = self
             .xdg_cache_home
             .clone()
             .or_else(|| Some(self.home.as_ref()?.join(".cache")))?;
-        Some(base.join("mfa-session").join("roles"))
+        Some(base.join("mfa-session"))
     }
 
     /// `--profile`, else `AWS_PROFILE`, else `default`.

@@ -4,13 +4,20 @@
 //! session rules, the commands — can be tested without spawning a process. Pure pieces
 //! (`store::doc`, `session`) take no environment, clock or file system; those are passed in.
 
+#![cfg_attr(
+    test,
+    allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)
+)]
+
 pub mod aws;
 pub mod cli;
 pub mod cmd;
+pub mod ctx;
 pub mod env;
-pub mod exit;
+pub mod error;
 pub mod logging;
 pub mod mfa;
+pub mod provider;
 pub mod session;
 pub mod shell;
 pub mod store;

@@ -6,8 +6,8 @@ fn main() -> ExitCode {
     match mfa_session::run() {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("mfa-session: {}", mfa_session::exit::describe(&err));
-            mfa_session::exit::code_for(&err).into()
+            eprintln!("mfa-session: {}", mfa_session::error::describe(&err));
+            mfa_session::error::code_for(&err).into()
         }
     }
 }

@@ -58,9 +58,7 @@ pub fn window(d: std::time::Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
-/// GetSessionToken's limits for IAM users, in seconds, and its default.
-pub const MIN_DURATION: u32 = 900;
-pub const MAX_DURATION: u32 = 129_600;
+/// GetSessionToken's default duration, in seconds.
 pub const DEFAULT_DURATION: u32 = 43_200;
 /// Root users' sessions are capped here (AWS shortens longer requests silently).
 pub const ROOT_MAX_DURATION: u32 = 3_600;
@@ -77,16 +75,14 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 3600, 90m, 12h, 1d12h)"))
 }
 
-/// A GetSessionToken duration in seconds, checked against AWS's limits before any call.
-pub fn session_duration(s: &str) -> Result<u32, String> {
-    let d = parse_duration(s)?;
-    let secs = d.as_secs();
-    if d.subsec_nanos() != 0 || secs < MIN_DURATION as u64 || secs > MAX_DURATION as u64 {
-        return Err(format!(
-            "{s} is outside what AWS allows for a session: 900 s (15m) to 129600 s (36h)"
-        ));
-    }
-    Ok(secs as u32)
+/// Where a session stands at a moment: the one rule every command uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// More than the refresh window left.
+    Valid,
+    /// Still usable, but inside the refresh window: due for renewal.
+    Expiring,
+    Expired,
 }
 
 /// A secret string: readable on purpose through [`Secret::expose`], never by accident through
@@ -226,9 +222,21 @@ impl Session {
         }
     }
 
+    /// Valid, expiring (`window` or less left) or expired, at `now`.
+    pub fn state(&self, now: DateTime<Utc>, window: std::time::Duration) -> State {
+        let left = self.remaining(now);
+        if left <= chrono::Duration::zero() {
+            State::Expired
+        } else if left <= self::window(window) {
+            State::Expiring
+        } else {
+            State::Valid
+        }
+    }
+
     /// Whether the session should be renewed at `now`, given how much time must be left.
-    pub fn needs_renewal(&self, now: DateTime<Utc>, window: chrono::Duration) -> bool {
-        self.remaining(now) <= window
+    pub fn needs_renewal(&self, now: DateTime<Utc>, window: std::time::Duration) -> bool {
+        self.state(now, window) != State::Valid
     }
 }
 
@@ -355,23 +363,6 @@ mod tests {
     }
 
     #[test]
-    fn durations() {
-        assert_eq!(session_duration("3600"), Ok(3600));
-        assert_eq!(session_duration("90m"), Ok(5400));
-        assert_eq!(session_duration("12h"), Ok(43200));
-        assert_eq!(session_duration("1d12h"), Ok(129600));
-        assert_eq!(session_duration("1h 30m"), Ok(5400));
-        assert!(
-            session_duration("899")
-                .unwrap_err()
-                .contains("900 s (15m) to 129600 s (36h)")
-        );
-        assert!(session_duration("37h").is_err());
-        assert!(session_duration("soon").unwrap_err().contains("examples"));
-        assert!(session_duration("").is_err());
-    }
-
-    #[test]
     fn renewal_window() {
         let exp = Utc.with_ymd_and_hms(2026, 1, 2, 12, 0, 0).unwrap();
         let s = Session {
@@ -380,9 +371,18 @@ mod tests {
             session_token: Secret::new("t"),
             expiration: exp,
         };
-        let w = chrono::Duration::minutes(15);
+        let w = std::time::Duration::from_secs(15 * 60);
         assert!(!s.needs_renewal(exp - chrono::Duration::minutes(16), w));
         assert!(s.needs_renewal(exp - chrono::Duration::minutes(15), w));
         assert!(s.needs_renewal(exp + chrono::Duration::minutes(1), w));
+        assert_eq!(
+            s.state(exp - chrono::Duration::minutes(16), w),
+            State::Valid
+        );
+        assert_eq!(
+            s.state(exp - chrono::Duration::minutes(1), w),
+            State::Expiring
+        );
+        assert_eq!(s.state(exp, w), State::Expired);
     }
 }

@@ -1,5 +1,6 @@
 //! The command-line frame, run as a real process: help, version, completions, man page, exit
 //! codes. stdout, stderr and the exit code are checked together.
+#![allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // test code: see [lints] in Cargo.toml
 
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -107,10 +108,10 @@ fn verbosity_flags_are_global_and_exclusive() {
         .stderr(predicate::str::contains("cannot be used with"));
 }
 
-/// The exit-code table lives in src/exit.rs; the README and `--help` must say the same.
+/// The exit-code table lives in src/error.rs; the README and `--help` must say the same.
 #[test]
 fn exit_codes_are_documented_in_step() {
-    let exit_rs = include_str!("../src/exit.rs");
+    let exit_rs = include_str!("../src/error.rs");
     let readme = include_str!("../README.md");
     let rows: Vec<&str> = exit_rs
         .lines()

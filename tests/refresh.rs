@@ -1,7 +1,10 @@
-//! `mfa-session refresh` against the emulator, which checks TOTP codes and accepts a device's
-//! code only once per 30-second window, like AWS: renewal from a TOTP seed file and from an
-//! `mfa_process` script, unsafe seed files refused, profiles without a source failing fast with
-//! no terminal, overlapping runs, and profiles sharing one device.
+//! `mfa-session refresh` and the single flight against the emulator, which checks TOTP codes
+//! and accepts a device's code only once per 30-second window, like AWS: renewal from a TOTP
+//! seed file and from an `mfa_process` script, unsafe seed files refused, profiles without a
+//! source failing fast with no terminal, overlapping runs, profiles sharing one device, and many
+//! processes at once (credential-process, export, exec, login; SIGKILLed leaders; a terminal)
+//! sharing one login, with the emulator's call log counting every STS and IAM call.
+#![allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // test code: see [lints] in Cargo.toml
 
 mod common;
 
@@ -446,4 +449,308 @@ fn no_secret_reaches_the_argv_of_a_child_process() {
         lines.next(),
         Some(session["aws_secret_access_key"].as_str())
     );
+}
+
+// ---- Single flight: many processes, one code, one call ------------------------------------
+
+/// How many times the emulator logged `action` for `user` (see scripts/emulator.py).
+fn calls(user: &IamUser, action: &str) -> usize {
+    let log = std::env::var("MFA_SESSION_EMULATOR_CALLS")
+        .expect("MFA_SESSION_EMULATOR_CALLS is not set: run the tests through scripts/test");
+    let want = format!("{} {action}", user.name);
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| *l == want)
+        .count()
+}
+
+/// An mfa_process that logs each run to `<home>/runs`, waits `delay` seconds (a person
+/// touching a YubiKey), then prints the current code.
+fn counting_script(home: &Home, user: &IamUser, delay: &str) -> String {
+    let code = code_script(home, "counted", user);
+    let script = home.path().join("counting.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho run >> {runs}\nsleep {delay}\nexec {code}\n",
+            runs = home.path().join("runs").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o700)).unwrap();
+    script.display().to_string()
+}
+
+fn runs(home: &Home) -> usize {
+    std::fs::read_to_string(home.path().join("runs"))
+        .unwrap_or_default()
+        .lines()
+        .count()
+}
+
+/// Starts mfa-session as a process with no terminal (as an IDE or a build tool would).
+fn spawn(home: &Home, endpoint: &str, args: &[&str]) -> std::process::Child {
+    StdCommand::new("setsid")
+        .arg("-w")
+        .arg(assert_cmd::cargo::cargo_bin("mfa-session"))
+        .args(args)
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The AccessKeyId a finished command handed out (credential-process JSON, export, or a
+/// command run by exec that printed it).
+fn key_of(out: &Output) -> String {
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", stderr(out));
+    if let Some(rest) = text.split("\"AccessKeyId\":\"").nth(1) {
+        return rest.split('"').next().unwrap().to_string();
+    }
+    if let Some(rest) = text.split("AWS_ACCESS_KEY_ID='").nth(1) {
+        return rest.split('\'').next().unwrap().to_string();
+    }
+    text.trim().to_string()
+}
+
+/// A session profile `p1` whose keys sit in `[p1-long-term]` (no serial: it is discovered)
+/// and whose code comes from a counting `mfa_process` that takes a second.
+fn flight_home(user: &IamUser) -> Home {
+    let home = Home::new();
+    home.write_credentials(&format!(
+        "[p1-long-term]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        user.access_key_id, user.secret_access_key
+    ));
+    let script = counting_script(&home, user, "1");
+    home.write_config(&format!("[profile p1]\nmfa_process = {script}\n"));
+    home
+}
+
+#[test]
+fn ten_credential_processes_share_one_login() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = flight_home(&user);
+    let children: Vec<_> = (0..10)
+        .map(|_| spawn(&home, &moto, &["credential-process", "--profile", "p1"]))
+        .collect();
+    let outs: Vec<Output> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let keys: Vec<String> = outs.iter().map(key_of).collect();
+    assert!(keys[0].starts_with("ASIA"), "{keys:?}");
+    assert!(keys.iter().all(|k| *k == keys[0]), "{keys:?}");
+    assert_eq!(runs(&home), 1, "the code source ran once");
+    assert_eq!(calls(&user, "GetSessionToken"), 1);
+    assert!(calls(&user, "ListMFADevices") <= 1);
+    let waited = outs
+        .iter()
+        .filter(|o| stderr(o).contains("waiting for another mfa-session logging in to [p1]"))
+        .count();
+    assert!(waited >= 1, "someone said it waited");
+    let said: Vec<String> = outs.iter().map(stderr).collect();
+    assert!(
+        said.iter()
+            .all(|e| e.matches("waiting for another").count() <= 1),
+        "{said:?}"
+    );
+}
+
+#[test]
+fn a_mix_of_export_exec_and_login_shares_one_login() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = flight_home(&user);
+    let print_key = ["sh", "-c", "printf %s \"$AWS_ACCESS_KEY_ID\""];
+    let mut children = Vec::new();
+    for i in 0..9 {
+        let args: Vec<&str> = match i % 3 {
+            0 => vec!["export", "--profile", "p1"],
+            1 => ["exec", "--profile", "p1", "--"]
+                .into_iter()
+                .chain(print_key)
+                .collect(),
+            _ => vec!["login", "--profile", "p1"],
+        };
+        children.push((i % 3, spawn(&home, &moto, &args)));
+    }
+    let mut keys = Vec::new();
+    for (kind, child) in children {
+        let out = child.wait_with_output().unwrap();
+        if kind == 2 {
+            assert!(out.status.success(), "{}", stderr(&out));
+        } else {
+            keys.push(key_of(&out));
+        }
+    }
+    let written = profile(&home.read_credentials(), "p1")["aws_access_key_id"].clone();
+    assert!(written.starts_with("ASIA"));
+    assert!(keys.iter().all(|k| *k == written), "{keys:?} vs {written}");
+    assert_eq!(runs(&home), 1);
+    assert_eq!(calls(&user, "GetSessionToken"), 1);
+    assert!(calls(&user, "ListMFADevices") <= 1);
+}
+
+#[test]
+fn ten_role_credential_processes_share_one_assume_role() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    home.write_credentials(&format!(
+        "[work-long-term]\naws_access_key_id = {}\naws_secret_access_key = {}\nmfa_serial = {}\n",
+        user.access_key_id, user.secret_access_key, user.serial
+    ));
+    let script = counting_script(&home, &user, "1");
+    home.write_config(&format!(
+        "[profile work]\nmfa_process = {script}\n\n[profile admin]\n\
+         role_arn = arn:aws:iam::123456789012:role/Admin\nsource_profile = work\nmfa_serial = {}\n",
+        user.serial
+    ));
+    let children: Vec<_> = (0..10)
+        .map(|_| spawn(&home, &moto, &["credential-process", "--profile", "admin"]))
+        .collect();
+    let keys: Vec<String> = children
+        .into_iter()
+        .map(|c| key_of(&c.wait_with_output().unwrap()))
+        .collect();
+    assert!(keys.iter().all(|k| *k == keys[0]), "{keys:?}");
+    assert_eq!(runs(&home), 1);
+    assert_eq!(calls(&user, "AssumeRole"), 1);
+    assert_eq!(calls(&user, "GetSessionToken"), 0);
+}
+
+#[test]
+fn a_leader_killed_mid_code_hands_over_to_a_waiter() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    home.write_credentials(&format!(
+        "[p1-long-term]\naws_access_key_id = {}\naws_secret_access_key = {}\nmfa_serial = {}\n",
+        user.access_key_id, user.secret_access_key, user.serial
+    ));
+    // The first run hangs (a YubiKey nobody touches); later runs answer at once.
+    let code = code_script(&home, "k", &user);
+    let marker = home.path().join("first-run");
+    let script = home.path().join("slow-first.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho run >> {runs}\nif [ ! -e {m} ]; then touch {m}; sleep 25; fi\nexec {code}\n",
+            runs = home.path().join("runs").display(),
+            m = marker.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o700)).unwrap();
+    home.write_config(&format!(
+        "[profile p1]\nmfa_process = {}\n",
+        script.display()
+    ));
+
+    let mut leader = spawn(&home, &moto, &["credential-process", "--profile", "p1"]);
+    let start = Instant::now();
+    while !marker.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the leader never ran its source"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let waiters: Vec<_> = (0..4)
+        .map(|_| spawn(&home, &moto, &["credential-process", "--profile", "p1"]))
+        .collect();
+    std::thread::sleep(Duration::from_millis(700));
+    // `setsid -w` forwards nothing: kill mfa-session itself, found as setsid's child.
+    let pgid = leader.id() as i32;
+    let killed = StdCommand::new("pkill")
+        .args(["-KILL", "-g", &pgid.to_string(), "-x", "mfa-session"])
+        .status()
+        .unwrap();
+    assert!(killed.success(), "pkill found the leader");
+    let _ = leader.wait();
+    let handed_over = Instant::now();
+    let keys: Vec<String> = waiters
+        .into_iter()
+        .map(|c| key_of(&c.wait_with_output().unwrap()))
+        .collect();
+    assert!(keys.iter().all(|k| *k == keys[0]), "{keys:?}");
+    assert!(
+        handed_over.elapsed() < Duration::from_secs(60),
+        "the waiters ended within the documented bound"
+    );
+    assert_eq!(calls(&user, "GetSessionToken"), 1);
+    assert_eq!(
+        runs(&home),
+        2,
+        "the killed leader's run, and one by its successor"
+    );
+}
+
+#[test]
+fn two_logins_on_one_terminal_show_one_prompt() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    home.write_credentials(&format!(
+        "[p1-long-term]\naws_access_key_id = {}\naws_secret_access_key = {}\nmfa_serial = {}\n",
+        user.access_key_id, user.secret_access_key, user.serial
+    ));
+    let bin = assert_cmd::cargo::cargo_bin("mfa-session");
+    let b = bin.display();
+    let out = home.on_terminal(
+        &moto,
+        &format!(
+            "{b} login -p p1 & sleep 0.3; {b} login -p p1; second=$?; wait $!; \
+             echo \"exits $? $second\""
+        ),
+        &[&common::totp_now(&user.seed)],
+    );
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(screen.matches("MFA code for").count(), 1, "{screen}");
+    assert!(
+        screen.contains("waiting for another mfa-session logging in to [p1]"),
+        "{screen}"
+    );
+    assert!(screen.contains("exits 0 0"), "{screen}");
+    assert_eq!(calls(&user, "GetSessionToken"), 1);
+}
+
+#[test]
+fn refresh_all_renews_role_profiles_that_status_lists() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    let seed = seed_file(&home, "work", &user, 0o600);
+    home.write_credentials(&long_term(
+        "work",
+        &user,
+        &format!("mfa_totp_secret_file = {seed}"),
+    ));
+    home.write_config(
+        "[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/Admin\nsource_profile = work\n",
+    );
+    let out = refresh(&home, &moto, &["--all"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("[admin] renewed until"),
+        "{}",
+        stderr(&out)
+    );
+    let status = home.cmd().arg("status").output().unwrap();
+    assert_eq!(
+        status.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&status.stdout)
+    );
+    let table = String::from_utf8_lossy(&status.stdout);
+    assert!(table.contains("admin") && table.contains("work"), "{table}");
 }

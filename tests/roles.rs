@@ -3,6 +3,7 @@
 //! assumed from an existing MFA session with no code and no terminal; the AWS CLI's own role
 //! handling on top of a managed session; no `[role]` section ever written; `--write-profile`;
 //! duration errors explained.
+#![allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // test code: see [lints] in Cargo.toml
 
 mod common;
 
@@ -314,4 +315,51 @@ fn refresh_renews_a_role_from_the_source_session_unattended() {
     assert!(err.contains("[admin] renewed until"), "{err}");
     let out = home.no_tty(&moto, &["refresh", "-p", "admin", "--threshold", "10m"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("[admin] still valid until"));
+}
+
+/// One duration parser for flags and files, with AWS's bounds, before any network call: the
+/// endpoint here refuses connections, so reaching it would exit 7, not 2.
+#[test]
+fn durations_are_bounded_before_any_call_for_roles_and_sessions() {
+    let home = Home::new();
+    home.write_credentials(
+        "[work-long-term]\naws_access_key_id = AKIAWORK\naws_secret_access_key = s\n\
+         mfa_serial = arn:aws:iam::123456789012:mfa/w\n",
+    );
+    let before = home.read_credentials();
+    let nowhere = "http://127.0.0.1:9";
+    let run = |config: &str, args: &[&str]| {
+        home.write_config(config);
+        let out = home.cmd_at(nowhere).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        err
+    };
+    let role = format!("[profile admin]\nrole_arn = {ROLE}\nsource_profile = work\n");
+    // 4294968196 = 2^32 + 900: must not wrap to 900 s; 2^31 + 900 must not turn negative.
+    for huge in ["4294968196", "2147484548"] {
+        let err = run(&role, &["login", "-p", "admin", "-c", "123456", "-d", huge]);
+        assert!(
+            err.contains("--duration") && err.contains("outside"),
+            "{err}"
+        );
+    }
+    let err = run(
+        &role,
+        &["login", "-p", "admin", "-c", "123456", "-d", "13h"],
+    );
+    assert!(err.contains("900 s (15m) to 43200 s (12h)"), "{err}");
+    let err = run(
+        &format!("{role}duration_seconds = 99999\n"),
+        &["login", "-p", "admin", "-c", "123456"],
+    );
+    assert!(err.contains("duration_seconds in [profile admin]"), "{err}");
+    // The same mistake on a session profile: the same exit code and the same kind of message.
+    let err = run(
+        "[profile work]\nduration_seconds = 99999999\n",
+        &["login", "-p", "work", "-c", "123456"],
+    );
+    assert!(err.contains("duration_seconds in [profile work]"), "{err}");
+    assert_eq!(home.read_credentials(), before);
 }

@@ -1,6 +1,7 @@
 //! `export`, `credential-process`, `exec` and `status` as real processes: output evaluated by
 //! real shells with values built to break quoting, used by the real AWS CLI and boto3, exec's
 //! exit codes and signals, status's table, JSON and exit codes.
+#![allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // test code: see [lints] in Cargo.toml
 
 mod common;
 
@@ -348,6 +349,25 @@ fn exec_passes_the_session_and_the_exit_code() {
         .stderr(predicate::str::contains(
             "cannot run no-such-command-anywhere",
         ));
+}
+
+/// exec replaces mfa-session: the command runs as the very process that was started, so a
+/// spawn-and-wait implementation (a child with a new pid) fails here.
+#[test]
+fn exec_runs_the_command_in_its_own_process() {
+    let home = home_with_session(600);
+    let child = StdCommand::new(bin())
+        .args(["exec", "-p", "dev", "--", "sh", "-c", "echo $$"])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), pid.to_string());
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `mfa-session setup`: static keys moved losslessly, the serial found and stored, then a login
 //! that works; idempotent; refusals; code sources recorded; no terminal needed.
+#![allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // test code: see [lints] in Cargo.toml
 
 mod common;
 

@@ -177,7 +177,7 @@ impl MfaApi for SdkApi {
             .get_session_token()
             .serial_number(serial)
             .token_code(code.expose())
-            .duration_seconds(duration_seconds as i32)
+            .duration_seconds(i32::try_from(duration_seconds).unwrap_or(i32::MAX))
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("GetSessionToken", e))?;
@@ -222,7 +222,7 @@ impl MfaApi for SdkApi {
             .assume_role()
             .role_arn(&req.role_arn)
             .role_session_name(&req.session_name)
-            .duration_seconds(req.duration_seconds as i32)
+            .duration_seconds(i32::try_from(req.duration_seconds).unwrap_or(i32::MAX))
             .set_external_id(req.external_id.clone())
             .set_serial_number(serial)
             .set_token_code(code)

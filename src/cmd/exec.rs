@@ -10,20 +10,8 @@ use std::process::{Command, ExitCode};
 
 use crate::cli::SessionOpts;
 use crate::cmd::{Ctx, session_for};
+use crate::error::ExecError;
 use crate::shell;
-
-#[derive(Debug, thiserror::Error)]
-#[error("cannot run {program}: {source}")]
-pub struct ExecError {
-    program: String,
-    source: std::io::Error,
-}
-
-impl ExecError {
-    pub fn kind(&self) -> std::io::ErrorKind {
-        self.source.kind()
-    }
-}
 
 pub fn run(
     profile: Option<String>,

@@ -1,6 +1,6 @@
-//! One module per subcommand. Each takes what it needs (parsed flags, a [`Ctx`] with the
-//! environment, writers) as arguments and orchestrates the pieces in `store`, `session`, `mfa`
-//! and `aws`; none of them parses text or builds SDK clients itself.
+//! One module per subcommand, orchestration only: each lowers its flags into a typed request,
+//! asks the provider layer (or the store) and prints the result. No command imports another;
+//! what several share (the request of the session commands, how an outcome is told) is here.
 
 pub mod completions;
 pub mod credential_process;
@@ -10,45 +10,16 @@ pub mod login;
 pub mod man;
 pub mod policy;
 pub mod refresh;
-pub mod role;
 pub mod setup;
 pub mod status;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::cli::{Command, LoginArgs, SessionOpts};
-use crate::cmd::login::{Files, LoginMode, Outcome};
-use crate::env::Env;
+use chrono::Utc;
 
-/// What every command may need, resolved once.
-#[derive(Debug)]
-pub struct Ctx {
-    pub env: Env,
-    pub quiet: bool,
-    pub long_term_suffix: String,
-    pub credentials_path: Option<PathBuf>,
-    pub config_path: Option<PathBuf>,
-}
-
-impl Ctx {
-    pub fn new(env: Env, quiet: bool, long_term_suffix: String) -> Ctx {
-        Ctx {
-            credentials_path: env.credentials_path(),
-            config_path: env.config_path(),
-            env,
-            quiet,
-            long_term_suffix,
-        }
-    }
-
-    /// A status line for the person running the command: stderr, silenced by -q.
-    pub fn say(&self, line: &str) {
-        if !self.quiet {
-            eprintln!("mfa-session: {line}");
-        }
-    }
-}
+use crate::cli::{Command, SessionOpts};
+pub use crate::ctx::Ctx;
+use crate::provider::{self, Files, Mode, Outcome, SessionRequest};
 
 pub fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
@@ -80,27 +51,27 @@ pub fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The session of a profile for `export`, `credential-process` and `exec`: the current one
-/// when valid (read from the files only), else a login if `opts` and a terminal allow it.
+/// The session of a profile for `export`, `credential-process` and `exec`: the stored one
+/// when valid (a file read, nothing more), else a login if `--no-login` is absent and a code
+/// source or a terminal allows it.
 pub fn session_for(
     profile: Option<String>,
     opts: &SessionOpts,
     ctx: &Ctx,
 ) -> anyhow::Result<(Outcome, Files)> {
-    let files = Files::read(ctx)?;
-    let args = LoginArgs::for_session(profile, opts.refresh_window);
     let mode = if opts.no_login {
-        LoginMode::Never
+        Mode::Never
     } else {
-        LoginMode::IfPossible
+        Mode::IfPossible
     };
-    let profile = ctx.env.profile(args.profile.as_deref());
-    let outcome = match role::role_profile(&files.config, &profile) {
-        Some(r) => role::ensure(&r, &args, ctx, &files, mode, None)?,
-        None => login::ensure(&args, ctx, &files, mode)?,
-    };
+    let req = SessionRequest::new(
+        ctx.env.profile(profile.as_deref()),
+        mode,
+        opts.refresh_window,
+    );
+    let (outcome, files) = provider::session(&req, ctx)?;
     if !matches!(outcome, Outcome::StillValid { .. }) {
-        login::report(ctx, &outcome);
+        ctx.say(&outcome.describe(Utc::now()));
     }
     Ok((outcome, files))
 }

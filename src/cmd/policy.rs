@@ -15,13 +15,7 @@ use anyhow::Context;
 use ipnet::IpNet;
 use serde_json::{Value, json};
 
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "--allow-ip {value:?} is not an IPv4 or IPv6 address or CIDR block (e.g. 203.0.113.0/24, 2001:db8::/32)"
-)]
-pub struct BadCidr {
-    pub value: String,
-}
+use crate::error::BadCidr;
 
 /// Parses a CIDR block, or a single address as a /32 or /128.
 pub fn parse_cidr(s: &str) -> Result<IpNet, BadCidr> {

@@ -2,31 +2,36 @@
 //!
 //! It never prompts: a profile is renewed only from a non-interactive code source
 //! (`mfa_process`, `mfa_totp_secret_file`, `--mfa-process`); one without is reported as failed,
-//! with what to configure, and the others go on. Profiles sharing an MFA device get one
+//! with what to configure, and the others go on. `--all` renews the same list `status` shows
+//! (session profiles, then role profiles). Profiles sharing an MFA device get one
 //! GetSessionToken call (AWS accepts a device's code once per 30-second window) whose session
-//! is written to each of them. Groups run concurrently, each on its own thread. A run lock makes
-//! overlapping runs take turns, and every write re-reads the file under the store lock and
-//! leaves alone a profile someone renewed meanwhile.
+//! is written to each of them. Device groups, then roles, are renewed a handful at a time. A
+//! run lock makes overlapping runs take turns; each device group holds the device's
+//! single-flight lock, so a `login` or `export` running meanwhile shares the code instead of
+//! racing for it; and every write re-reads the file under the store lock and leaves alone a
+//! profile someone renewed meanwhile.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
 
-use crate::aws::SdkApi;
-use crate::cli::{LoginArgs, RefreshArgs};
+use crate::aws::{self, SdkApi};
+use crate::cli::RefreshArgs;
 use crate::cmd::Ctx;
-use crate::cmd::login::{self, Decision, Files, LoginMode, Obtained, Outcome, Plan};
-use crate::cmd::role::{self, RoleProfile};
-use crate::cmd::status;
-use crate::exit::Exit;
-use crate::mfa::Terminal;
-use crate::session::{self, Holding};
-use crate::store::{self, FileKind, SharedFile, StoreError};
+use crate::error::{Exit, SetupError};
+use crate::mfa::CodeSource;
+use crate::provider::profile::{self, Kind, RoleProfile};
+use crate::provider::session_token::{self, Plan, Written};
+use crate::provider::{self, Files, Mode, Outcome, SessionRequest, flight, role};
+use crate::store::SharedFile;
 
 /// How long a run waits for an overlapping one to finish.
 const RUN_LOCK_WAIT: Duration = Duration::from_secs(180);
+/// Device groups (and roles) renewed at the same time.
+const CONCURRENCY: usize = 8;
 
 /// What happened to one profile.
 #[derive(Debug)]
@@ -37,30 +42,31 @@ enum Line {
     Failed(String),
 }
 
-type NoTty = Terminal<&'static [u8], Vec<u8>>;
-
 pub fn run(args: &RefreshArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
-    let creds_path = ctx
-        .credentials_path
-        .clone()
-        .ok_or(login::SetupError::NoHome)?;
-    let file = SharedFile::new(&creds_path, FileKind::Credentials);
+    let creds_path = ctx.credentials_path.clone().ok_or(SetupError::NoHome)?;
+    let file = SharedFile::new(&creds_path, crate::store::FileKind::Credentials);
     let _turn = file.run_lock("refresh", RUN_LOCK_WAIT)?;
     let files = Files::read(ctx)?;
-    let now = Utc::now();
-    let names: Vec<String> = if args.all {
-        status::managed(
-            &files.credentials.profiles().profiles,
-            &ctx.long_term_suffix,
-        )
-        .into_iter()
-        .collect()
-    } else if args.profile.is_empty() {
-        vec![ctx.env.profile(None)]
+    let suffix = &ctx.long_term_suffix;
+    let targets: Vec<(String, Kind)> = if args.all {
+        profile::managed(&files, suffix, |r| {
+            role::cached(ctx, r).ok().flatten().is_some()
+        })
     } else {
-        args.profile.clone()
+        let names = if args.profile.is_empty() {
+            vec![ctx.env.profile(None)]
+        } else {
+            args.profile.clone()
+        };
+        names
+            .into_iter()
+            .map(|n| {
+                let kind = profile::resolve(&files, &n, suffix);
+                (n, kind)
+            })
+            .collect()
     };
-    if names.is_empty() {
+    if targets.is_empty() {
         log(
             ctx,
             false,
@@ -69,34 +75,30 @@ pub fn run(args: &RefreshArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         return Ok(Exit::NoSession.into());
     }
 
-    let mut lines: BTreeMap<String, Line> = BTreeMap::new();
-    // Profiles to renew, grouped by MFA device: one code, one call, one session per device.
-    let mut groups: BTreeMap<String, Vec<Plan>> = BTreeMap::new();
-    // Role profiles come after the sessions they may be assumed from.
-    let mut roles: Vec<RoleProfile> = Vec::new();
-    let login_args = |name: &str| LoginArgs {
+    let request = |name: &str| SessionRequest {
         mfa_process: args.mfa_process.clone(),
         timeout: args.timeout,
-        ..LoginArgs::for_session(Some(name.to_string()), args.threshold)
+        ..SessionRequest::new(name.to_string(), Mode::Unattended, args.threshold)
     };
-    for name in &names {
-        if let Some(r) = role::role_profile(&files.config, name) {
-            roles.push(r);
+    let now = Utc::now();
+    let mut lines: BTreeMap<String, Line> = BTreeMap::new();
+    // Profiles to renew, grouped by MFA device: one code, one call, one session per device.
+    let mut groups: BTreeMap<(String, String), Vec<Plan>> = BTreeMap::new();
+    let mut roles: Vec<RoleProfile> = Vec::new();
+    for (name, kind) in &targets {
+        if let Kind::Role(r) = kind {
+            roles.push(r.clone());
             continue;
         }
-        let largs = login_args(name);
-        match login::plan(
-            &largs,
-            ctx,
-            &files.config,
-            &files.credentials,
-            creds_path.clone(),
-            now,
-        ) {
-            Ok(Decision::StillValid(s)) => {
-                lines.insert(name.clone(), Line::StillValid(s.expiration));
-            }
-            Ok(Decision::Login(plan)) if plan.source.is_none() => {
+        let req = request(name);
+        if let Some(s) = stored_session(&files, name)
+            && !s.needs_renewal(now, args.threshold)
+        {
+            lines.insert(name.clone(), Line::StillValid(s.expiration));
+            continue;
+        }
+        match session_token::plan(&req, ctx, &files) {
+            Ok(plan) if plan.source.is_none() => {
                 lines.insert(
                     name.clone(),
                     Line::Failed(format!(
@@ -107,67 +109,60 @@ pub fn run(args: &RefreshArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
                     )),
                 );
             }
-            Ok(Decision::Login(plan)) => {
-                let key = plan
+            Ok(plan) => {
+                let device = plan
                     .serial
                     .clone()
                     .unwrap_or_else(|| format!("profile:{name}"));
-                groups.entry(key).or_default().push(*plan);
+                groups
+                    .entry((plan.keys.access_key_id.clone(), device))
+                    .or_default()
+                    .push(plan);
             }
             Err(e) => {
-                lines.insert(name.clone(), Line::Failed(e.to_string()));
+                lines.insert(name.clone(), Line::Failed(format!("{e:#}")));
             }
         }
     }
 
-    let results: Vec<(String, Line)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = groups
-            .values()
-            .map(|group| scope.spawn(|| renew_group(group, &file, ctx, args.threshold)))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    lines.extend(results);
-
-    if !roles.is_empty() {
-        // Re-read: the sessions the roles are assumed from may have just been renewed.
-        let files = Files::read(ctx)?;
-        for r in &roles {
-            let line = match role::ensure(
-                r,
-                &login_args(&r.name),
-                ctx,
-                &files,
-                LoginMode::Unattended,
-                None,
-            ) {
-                Ok(Outcome::StillValid { session, .. }) => Line::StillValid(session.expiration),
-                Ok(outcome) => Line::Renewed(outcome.session().expiration),
-                Err(e) => Line::Failed(format!("{e:#}")),
-            };
-            lines.insert(r.name.clone(), line);
-        }
-    }
+    let groups: Vec<Vec<Plan>> = groups.into_values().collect();
+    lines.extend(
+        in_parallel(&groups, |group| {
+            renew_group(group, &file, ctx, args.threshold)
+        })
+        .into_iter()
+        .flatten(),
+    );
+    // Roles come after the sessions they may be assumed from.
+    lines.extend(in_parallel(&roles, |r| {
+        let line = match provider::session(&request(&r.name), ctx) {
+            Ok((Outcome::StillValid { session, .. }, _)) => Line::StillValid(session.expiration),
+            Ok((Outcome::Shared { session, .. }, _)) => Line::RenewedMeanwhile(session.expiration),
+            Ok((outcome, _)) => Line::Renewed(outcome.session().expiration),
+            Err(e) => Line::Failed(format!("{e:#}")),
+        };
+        (r.name.clone(), line)
+    }));
 
     let mut all_good = true;
-    for name in &names {
+    for (name, _) in &targets {
         let line = lines
             .remove(name)
             .unwrap_or_else(|| Line::Failed("not processed".into()));
         let (failed, text) = match line {
             Line::StillValid(t) => (
                 false,
-                format!("still valid until {}", session::local_time(t)),
+                format!("still valid until {}", crate::session::local_time(t)),
             ),
-            Line::Renewed(t) => (false, format!("renewed until {}", session::local_time(t))),
+            Line::Renewed(t) => (
+                false,
+                format!("renewed until {}", crate::session::local_time(t)),
+            ),
             Line::RenewedMeanwhile(t) => (
                 false,
                 format!(
                     "renewed meanwhile by another process, valid until {}",
-                    session::local_time(t)
+                    crate::session::local_time(t)
                 ),
             ),
             Line::Failed(why) => (true, format!("failed: {why}")),
@@ -182,6 +177,33 @@ pub fn run(args: &RefreshArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The session stored in `[name]`, if complete.
+fn stored_session(files: &Files, name: &str) -> Option<crate::session::Session> {
+    match crate::session::Holding::of(&files.credentials.profile(name).unwrap_or_default()) {
+        crate::session::Holding::Session(s) => s,
+        _ => None,
+    }
+}
+
+/// Runs `work` on every item, at most [`CONCURRENCY`] at a time, each on its own thread.
+fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let next = Mutex::new(items.iter());
+    let results = Mutex::new(Vec::with_capacity(items.len()));
+    std::thread::scope(|scope| {
+        for _ in 0..CONCURRENCY.min(items.len()) {
+            scope.spawn(|| {
+                loop {
+                    let item = next.lock().expect("queue").next();
+                    let Some(item) = item else { break };
+                    let r = work(item);
+                    results.lock().expect("results").push(r);
+                }
+            });
+        }
+    });
+    results.into_inner().expect("results")
+}
+
 /// A timestamped line on stderr, as cron mails and journald keep them; `-q` keeps failures only.
 fn log(ctx: &Ctx, failure: bool, text: &str) {
     if failure || !ctx.quiet {
@@ -190,66 +212,77 @@ fn log(ctx: &Ctx, failure: bool, text: &str) {
     }
 }
 
-/// One GetSessionToken for the group's device, written to every profile of the group.
+/// One GetSessionToken for the group's device, written to every profile of the group, under
+/// the device's single-flight lock.
 fn renew_group(
     group: &[Plan],
     file: &SharedFile,
     ctx: &Ctx,
     threshold: Duration,
 ) -> Vec<(String, Line)> {
-    let first = &group[0];
     let fail_all = |why: String| {
         group
             .iter()
             .map(|p| (p.profile.clone(), Line::Failed(why.clone())))
             .collect()
     };
-    let runtime = match crate::aws::runtime() {
-        Ok(r) => r,
+    let first = &group[0];
+    let mut flight = match provider::acquire(
+        ctx,
+        &flight::device_key(&first.keys.access_key_id),
+        &first.profile,
+    ) {
+        Ok(f) => f,
         Err(e) => return fail_all(format!("{e:#}")),
     };
-    let api = SdkApi::new(&first.keys, &first.settings);
-    let got = match runtime.block_on(login::obtain::<_, &[u8], Vec<u8>>(
-        &api,
-        first,
-        None,
-        None::<&mut NoTty>,
-    )) {
+    let mut out = Vec::new();
+    let mut todo: Vec<&Plan> = group.iter().collect();
+    if flight.waited {
+        // Someone logged in with this device while we waited: keep what they wrote.
+        match Files::read(ctx) {
+            Ok(files) => todo.retain(|p| match stored_session(&files, &p.profile) {
+                Some(s) if !s.needs_renewal(Utc::now(), threshold) => {
+                    out.push((p.profile.clone(), Line::RenewedMeanwhile(s.expiration)));
+                    false
+                }
+                _ => true,
+            }),
+            Err(e) => return fail_all(format!("{e:#}")),
+        }
+    }
+    let Some(lead) = todo.first() else {
+        return out;
+    };
+    let Some(source) = lead.source.clone() else {
+        return fail_all("no code source".into());
+    };
+    let mut code = CodeSource::Configured(source);
+    let api = SdkApi::new(&lead.keys, &lead.settings);
+    let got = match aws::runtime()
+        .and_then(|rt| rt.block_on(session_token::obtain(&api, lead, &mut code)))
+    {
         Ok(got) => got,
-        Err(e) => return fail_all(format!("{e:#}")),
+        Err(e) => {
+            out.extend(
+                todo.iter()
+                    .map(|p| (p.profile.clone(), Line::Failed(format!("{e:#}")))),
+            );
+            return out;
+        }
     };
-    group
-        .iter()
-        .map(|plan| {
-            let line = write_unless_renewed(file, plan, &got, &ctx.long_term_suffix, threshold)
-                .unwrap_or_else(|e| Line::Failed(e.to_string()));
-            (plan.profile.clone(), line)
-        })
-        .collect()
-}
-
-/// Writes the session unless, under the lock, the profile turns out to have been renewed by
-/// someone else meanwhile (an interactive login, say). Returns the line to report.
-fn write_unless_renewed(
-    file: &SharedFile,
-    plan: &Plan,
-    got: &Obtained,
-    suffix: &str,
-    threshold: Duration,
-) -> Result<Line, StoreError> {
-    let window = session::window(threshold);
-    file.update(|doc| {
-        let current = doc.profile(&plan.profile).unwrap_or_default();
-        if let Holding::Session(Some(s)) = Holding::of(&current)
-            && !s.needs_renewal(Utc::now(), window)
-            && s.access_key_id != got.session.access_key_id
-        {
-            return Ok(Line::RenewedMeanwhile(s.expiration));
-        }
-        if got.discovered {
-            doc.set(&plan.long_term, "mfa_serial", &got.serial)?;
-        }
-        store::put_session(doc, &plan.profile, suffix, &got.session)?;
-        Ok(Line::Renewed(got.session.expiration))
-    })
+    let mut written = Vec::new();
+    for plan in todo {
+        let line =
+            match session_token::write(file, plan, &got, &ctx.long_term_suffix, Some(threshold)) {
+                Ok(Written::Written) => {
+                    written.push(plan.profile.as_str());
+                    Line::Renewed(got.session.expiration)
+                }
+                Ok(Written::KeptNewer(s)) => Line::RenewedMeanwhile(s.expiration),
+                Err(e) => Line::Failed(e.to_string()),
+            };
+        out.push((plan.profile.clone(), line));
+    }
+    flight.record(&written);
+    out
 }

@@ -6,37 +6,18 @@
 //! added). It refuses when `[P]` holds a session but there are no long-term keys anywhere, and
 //! when `[P]` and `[P-long-term]` hold different keys. Without a terminal it asks nothing.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::aws::{LongTermKeys, SdkApi};
 use crate::cli::SetupArgs;
 use crate::cmd::Ctx;
-use crate::cmd::login::{self, Files, SetupError};
+use crate::error::{SetupError, SetupRefused};
 use crate::mfa::source::Source;
 use crate::mfa::{MfaError, Terminal};
+use crate::provider::Files;
+use crate::provider::session_token::{client_settings, list_devices};
 use crate::session::{self, Holding, Secret};
 use crate::store::{FileKind, SharedFile, StoreError};
-
-#[derive(Debug, thiserror::Error)]
-pub enum SetupRefused {
-    #[error(
-        "[{profile}] and [{long_term}] hold different access keys; refusing to choose. Keep the \
-         long-term keys in [{long_term}] only and remove them from [{profile}], then run setup again"
-    )]
-    DifferentKeys { profile: String, long_term: String },
-    #[error(
-        "[{profile}] holds session credentials, not long-term keys, and there is no \
-         [{long_term}]: put your IAM user's access key into [{long_term}] in {path}"
-    )]
-    SessionWithoutKeys {
-        profile: String,
-        long_term: String,
-        path: PathBuf,
-    },
-    #[error("the credentials file changed while setup was running; run setup again")]
-    Changed,
-}
 
 /// What setup will do, decided from a read of the file.
 #[derive(Debug, PartialEq, Eq)]
@@ -192,7 +173,7 @@ fn discover(
     cfg: &std::collections::BTreeMap<String, String>,
     keys: &(String, String),
 ) -> anyhow::Result<Option<String>> {
-    let settings = login::client_settings(args.region.as_deref(), args.timeout, ctx, cfg);
+    let settings = client_settings(args.region.as_deref(), args.timeout, ctx, cfg);
     let api = SdkApi::new(
         &LongTermKeys {
             access_key_id: keys.0.clone(),
@@ -201,7 +182,7 @@ fn discover(
         &settings,
     );
     let runtime = crate::aws::runtime()?;
-    let listed = runtime.block_on(login::list_devices(&api));
+    let listed = runtime.block_on(list_devices(&api));
     let devices = match listed {
         Ok((d, _)) => d,
         Err(e) => {

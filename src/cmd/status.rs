@@ -2,7 +2,7 @@
 //! coloured only on a terminal) and for scripts and monitoring (JSON, and an exit code that is 0
 //! only when every session shown is valid). Reads the files; never calls AWS.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -13,9 +13,10 @@ use chrono::{DateTime, Utc};
 use comfy_table::{Cell, Color, Table, presets};
 
 use crate::cmd::Ctx;
-use crate::cmd::login::Files;
-use crate::cmd::role::{self, RoleProfile};
-use crate::exit::Exit;
+use crate::error::Exit;
+use crate::provider::profile::{self, Kind};
+use crate::provider::role;
+use crate::provider::{Files, RoleProfile};
 use crate::session::{self, Holding};
 use crate::shell::json_string;
 
@@ -47,15 +48,13 @@ pub enum State {
 }
 
 impl State {
-    /// Valid, expiring (inside the refresh window) or expired, for a session at `now`.
+    /// Valid, expiring (inside the refresh window) or expired, for a session at `now`: the
+    /// one rule of [`session::Session::state`].
     fn of(s: &session::Session, now: DateTime<Utc>, window: Duration) -> State {
-        let window = session::window(window);
-        if s.remaining(now) <= chrono::Duration::zero() {
-            State::Expired
-        } else if s.needs_renewal(now, window) {
-            State::Expiring
-        } else {
-            State::Valid
+        match s.state(now, window) {
+            session::State::Valid => State::Valid,
+            session::State::Expiring => State::Expiring,
+            session::State::Expired => State::Expired,
         }
     }
 
@@ -77,19 +76,6 @@ impl State {
             _ => Color::Red,
         }
     }
-}
-
-/// The profiles this tool manages: those with a long-term section, and those holding a session.
-pub fn managed(credentials: &BTreeMap<String, Props>, suffix: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for (name, props) in credentials {
-        if let Some(base) = name.strip_suffix(suffix).filter(|b| !b.is_empty()) {
-            out.insert(base.to_string());
-        } else if Holding::is_session(props) {
-            out.insert(name.clone());
-        }
-    }
-    out
 }
 
 /// The row of one profile at `now`.
@@ -144,20 +130,6 @@ pub fn role_row(
         serial: r.mfa_serial.clone(),
         source: r.source_profile.as_ref().map(|s| format!("role via {s}")),
     }
-}
-
-/// The role profiles `status` and `refresh --all` cover: those whose source profile is managed,
-/// and those with a cached session.
-pub fn managed_roles(ctx: &Ctx, files: &Files, managed: &BTreeSet<String>) -> Vec<RoleProfile> {
-    role::role_profiles(&files.config)
-        .into_iter()
-        .filter(|r| {
-            r.source_profile
-                .as_ref()
-                .is_some_and(|s| managed.contains(s))
-                || role::cached(ctx, r).ok().flatten().is_some()
-        })
-        .collect()
 }
 
 pub fn render_json(rows: &[Row]) -> String {
@@ -235,7 +207,7 @@ pub fn run(
     let now = Utc::now();
     let suffix = &ctx.long_term_suffix;
     let rows: Vec<Row> = match profile {
-        Some(p) if let Some(r) = role::role_profile(&files.config, p) => {
+        Some(p) if let Some(r) = profile::role_profile(&files.config, p) => {
             vec![role_row(&r, role::cached(ctx, &r)?, now, window)]
         }
         // One profile: look up just its two sections, not every profile of a large file.
@@ -256,13 +228,13 @@ pub fn run(
         None => {
             let credentials = files.credentials.profiles().profiles;
             let config = files.config.profiles().profiles;
-            let names = managed(&credentials, suffix);
-            let mut rows: Vec<Row> = names
-                .iter()
-                .map(|n| row(n, &credentials, &config, suffix, now, window))
-                .collect();
-            for r in managed_roles(ctx, &files, &names) {
-                rows.push(role_row(&r, role::cached(ctx, &r)?, now, window));
+            let has_cached = |r: &RoleProfile| role::cached(ctx, r).ok().flatten().is_some();
+            let mut rows = Vec::new();
+            for (name, kind) in profile::managed(&files, suffix, has_cached) {
+                rows.push(match kind {
+                    Kind::Role(r) => role_row(&r, role::cached(ctx, &r)?, now, window),
+                    _ => row(&name, &credentials, &config, suffix, now, window),
+                });
             }
             rows
         }
@@ -316,7 +288,9 @@ mod tests {
             .unwrap()
             .profiles()
             .profiles;
-        let names: Vec<String> = managed(&creds, "-long-term").into_iter().collect();
+        let names: Vec<String> = profile::session_profiles(&creds, "-long-term")
+            .into_iter()
+            .collect();
         assert_eq!(names, ["a", "b", "c", "d"]);
         let rows: Vec<Row> = names
             .iter()

@@ -49,6 +49,63 @@ pub fn validate_code(code: &str) -> Result<Secret, MfaError> {
     }
 }
 
+/// A person who can be asked for a code or a choice: the terminal today; GUI dialogs plug in
+/// here too.
+pub trait Prompt {
+    /// A code for `serial`; `again` after AWS rejected the previous one.
+    fn read_code(&mut self, serial: &str, again: bool) -> Result<Secret, MfaError>;
+    /// One of several devices.
+    fn choose(&mut self, devices: &[String]) -> Result<String, MfaError>;
+}
+
+/// Where the code of one login comes from, chosen once before anything is asked or called.
+pub enum CodeSource<'a> {
+    /// `--code`: used once, never retried.
+    Given(Secret),
+    /// `mfa_process` or a TOTP seed: asked again in the next 30-second window if AWS refuses
+    /// the code as used.
+    Configured(source::Source),
+    /// A person, asked again (up to three times) after a rejected code.
+    Person(Box<dyn Prompt + 'a>),
+}
+
+impl std::fmt::Debug for CodeSource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CodeSource::Given(_) => f.write_str("Given(<redacted>)"),
+            CodeSource::Configured(s) => write!(f, "Configured({s:?})"),
+            CodeSource::Person(_) => f.write_str("Person"),
+        }
+    }
+}
+
+impl<'a> CodeSource<'a> {
+    /// The first that applies: the given code, the configured source, else a person at the
+    /// terminal when `person_allowed` and there is a terminal. `None`: nobody to ask.
+    pub fn choose(
+        given: Option<Secret>,
+        configured: Option<source::Source>,
+        person_allowed: bool,
+    ) -> Option<CodeSource<'a>> {
+        match (given, configured) {
+            (Some(code), _) => Some(CodeSource::Given(code)),
+            (None, Some(s)) => Some(CodeSource::Configured(s)),
+            (None, None) if person_allowed => {
+                Terminal::open().map(|t| CodeSource::Person(Box::new(t) as Box<dyn Prompt + 'a>))
+            }
+            (None, None) => None,
+        }
+    }
+
+    /// The person to ask for a device choice, if the code comes from one.
+    pub fn person(&mut self) -> Option<&mut (dyn Prompt + 'a)> {
+        match self {
+            CodeSource::Person(p) => Some(p.as_mut()),
+            _ => None,
+        }
+    }
+}
+
 /// A conversation with the person at the terminal. Generic over its ends so tests can script it.
 pub struct Terminal<R, W> {
     input: R,
@@ -68,6 +125,16 @@ impl Terminal<BufReader<File>, File> {
             input: BufReader::new(tty),
             output,
         })
+    }
+}
+
+impl<R: BufRead, W: Write> Prompt for Terminal<R, W> {
+    fn read_code(&mut self, serial: &str, again: bool) -> Result<Secret, MfaError> {
+        Terminal::read_code(self, serial, again)
+    }
+
+    fn choose(&mut self, devices: &[String]) -> Result<String, MfaError> {
+        Terminal::choose(self, devices)
     }
 }
 

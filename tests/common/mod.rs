@@ -100,9 +100,11 @@ impl Home {
             .unwrap();
         let mut stdin = child.stdin.take().unwrap();
         for line in lines {
-            stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
+            // A person reads the prompt before typing.
             std::thread::sleep(std::time::Duration::from_millis(1500));
+            stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
         }
+        std::thread::sleep(std::time::Duration::from_millis(1500));
         drop(stdin);
         child.wait_with_output().unwrap()
     }

@@ -1,0 +1,284 @@
+//! The errors that decide what the person reads and which exit code a script sees, in one
+//! place, so scripts and monitoring can rely on them. Every layer raises its own kinds (the
+//! store's, AWS's, the code sources'); the kinds that belong to no lower layer — a profile
+//! that is not set up, no session to give, a role that cannot be assumed, a usage mistake in a
+//! file or flag — are defined here. [`code_for`] maps any of them, wherever it sits in an
+//! `anyhow` chain, to its exit code. This module imports nothing from the commands.
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success |
+//! | 1 | any other failure |
+//! | 2 | usage error: unknown flag, bad value (clap reports these), or a duration out of AWS's bounds (flag or `duration_seconds`) |
+//! | 3 | a credentials or config file could not be read, parsed or written; it was not changed |
+//! | 4 | refused: overwriting long-term keys, or a value that cannot be stored or printed safely |
+//! | 5 | MFA: the code or the device was rejected, the user has no MFA device, or `mfa_process` failed |
+//! | 6 | AWS rejected the long-term key, the signature or the clock, or denied the call |
+//! | 7 | AWS unreachable or unavailable: connection refused, timeout, throttling, 5xx |
+//! | 8 | input needed: no MFA code (or device choice) and no terminal to ask on |
+//! | 9 | not set up: no long-term keys, keys in the session section, or an unusable code source (unsafe TOTP file) |
+//! | 10 | no valid session: missing, expired or expiring, and no way to log in here (or another mfa-session kept logging in to it past the wait bound); for `status`, not every session shown is valid; for `refresh`, not every profile ended valid |
+//! | 126 | `exec`: the command could not be run (not executable) |
+//! | 127 | `exec`: the command was not found |
+//!
+//! The same table is in the README; a test keeps the two in step.
+
+use std::process::ExitCode;
+
+use std::path::PathBuf;
+
+use crate::aws::AwsError;
+use crate::mfa::MfaError;
+use crate::mfa::source::SourceError;
+use crate::shell::RenderError;
+use crate::store::StoreError;
+
+/// Problems with the user's setup, found before any network call.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(
+        "cannot locate the AWS files: HOME is not set and AWS_SHARED_CREDENTIALS_FILE is not given"
+    )]
+    NoHome,
+    #[error(
+        "[{profile}] in {path} holds long-term access keys and there is no [{long_term}]. \
+         mfa-session keeps long-term keys in [{long_term}] and writes sessions to [{profile}]: \
+         run `mfa-session setup --profile {profile}` (or rename the header [{profile}] to \
+         [{long_term}] in that file), then `mfa-session login --profile {profile}`"
+    )]
+    StaticKeysInProfile {
+        profile: String,
+        long_term: String,
+        path: PathBuf,
+    },
+    #[error(
+        "no long-term keys for profile {profile}: [{long_term}] in {path} needs \
+         aws_access_key_id and aws_secret_access_key (your IAM user's access key)"
+    )]
+    NoLongTermKeys {
+        profile: String,
+        long_term: String,
+        path: PathBuf,
+    },
+    #[error(
+        "no MFA device is enabled for {who}. Enable one first (IAM console → Security \
+         credentials → Assign MFA device, or `aws iam create-virtual-mfa-device` and \
+         `aws iam enable-mfa-device`), then log in again"
+    )]
+    NoMfaDevice { who: String },
+}
+
+/// A session length that AWS would refuse, or that cannot be read: one parser, one message,
+/// for `--duration` and `duration_seconds` alike, found before any network call.
+#[derive(Debug, thiserror::Error)]
+#[error("{origin} {value:?}: {why}")]
+pub struct DurationError {
+    /// `--duration`, or `duration_seconds in [profile P] of FILE`.
+    pub origin: String,
+    pub value: String,
+    pub why: String,
+}
+
+/// Why a command that needs a session has none to give, without being allowed to log in.
+#[derive(Debug, thiserror::Error)]
+#[error("[{profile}] has no valid session ({state}) and {why}")]
+pub struct NoSession {
+    pub profile: String,
+    pub state: String,
+    pub why: String,
+}
+
+/// Another mfa-session held the login of this profile (or its MFA device) past the wait bound.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "another mfa-session has been logging in to [{profile}] for {} s and has not finished; \
+     answer its prompt or stop it, then try again",
+    waited.as_secs()
+)]
+pub struct FlightTimeout {
+    pub profile: String,
+    pub waited: std::time::Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RoleError {
+    #[error(
+        "[profile {profile}] has role_arn but no source_profile; mfa-session assumes roles from \
+         a source profile (credential_source is for AWS compute, where no MFA applies)"
+    )]
+    NoSourceProfile { profile: String },
+    #[error(
+        "the source profile {source_profile} of role profile {profile} has neither a valid MFA session nor \
+         long-term keys ([{source_profile}{suffix}], or static keys in [{source_profile}]); run `mfa-session setup \
+         --profile {source_profile}` or `mfa-session login --profile {source_profile}`"
+    )]
+    SourceWithoutKeys {
+        profile: String,
+        source_profile: String,
+        suffix: String,
+    },
+    #[error(
+        "--write-profile {name}: that name is {why}; pick another name (the AWS CLI resolves \
+         role profiles itself and a [{name}] section would fight it)"
+    )]
+    WriteProfileShadows { name: String, why: &'static str },
+    #[error("--write-profile is for role profiles; [profile {profile}] has no role_arn")]
+    WriteProfileNotRole { profile: String },
+    #[error("cannot use the role-session cache {}: {source}", path.display())]
+    Cache {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no cache directory: HOME and XDG_CACHE_HOME are not set")]
+    NoCacheDir,
+}
+
+/// `exec` could not run its command.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot run {program}: {source}")]
+pub struct ExecError {
+    pub program: String,
+    pub source: std::io::Error,
+}
+
+/// `setup` will not guess.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupRefused {
+    #[error(
+        "[{profile}] and [{long_term}] hold different access keys; refusing to choose. Keep the \
+         long-term keys in [{long_term}] only and remove them from [{profile}], then run setup again"
+    )]
+    DifferentKeys { profile: String, long_term: String },
+    #[error(
+        "[{profile}] holds session credentials, not long-term keys, and there is no \
+         [{long_term}]: put your IAM user's access key into [{long_term}] in {path}"
+    )]
+    SessionWithoutKeys {
+        profile: String,
+        long_term: String,
+        path: PathBuf,
+    },
+    #[error("the credentials file changed while setup was running; run setup again")]
+    Changed,
+}
+
+/// `policy --allow-ip` got something that is not an address or CIDR block.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "--allow-ip {value:?} is not an IPv4 or IPv6 address or CIDR block (e.g. 203.0.113.0/24, 2001:db8::/32)"
+)]
+pub struct BadCidr {
+    pub value: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    Success = 0,
+    Failure = 1,
+    Usage = 2,
+    File = 3,
+    Refused = 4,
+    Mfa = 5,
+    AwsAuth = 6,
+    Unavailable = 7,
+    NeedsInput = 8,
+    NotSetUp = 9,
+    NoSession = 10,
+    CannotRun = 126,
+    NotFound = 127,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// The exit code for an error: decided by the first error kind in its chain that we know.
+pub fn code_for(err: &anyhow::Error) -> Exit {
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<StoreError>() {
+            return match e {
+                StoreError::LongTermKeys { .. } | StoreError::Edit(_) => Exit::Refused,
+                _ => Exit::File,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<AwsError>() {
+            return match e {
+                AwsError::InvalidCode | AwsError::SerialNotAssociated => Exit::Mfa,
+                AwsError::InvalidKey { .. }
+                | AwsError::SignatureMismatch
+                | AwsError::ClockSkew
+                | AwsError::AccessDenied { .. } => Exit::AwsAuth,
+                AwsError::Throttled { .. }
+                | AwsError::Server { .. }
+                | AwsError::Timeout { .. }
+                | AwsError::Connect { .. } => Exit::Unavailable,
+                AwsError::RoleMaxDuration | AwsError::ChainedDuration => Exit::Usage,
+                AwsError::Other { .. } | AwsError::Malformed { .. } => Exit::Failure,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<MfaError>() {
+            return match e {
+                MfaError::BadFormat { .. } => Exit::Usage,
+                MfaError::NoSource | MfaError::MustChoose { .. } | MfaError::Cancelled => {
+                    Exit::NeedsInput
+                }
+                MfaError::Tty(_) => Exit::Failure,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<ExecError>() {
+            return match e.source.kind() {
+                std::io::ErrorKind::NotFound => Exit::NotFound,
+                _ => Exit::CannotRun,
+            };
+        }
+        if cause.downcast_ref::<RenderError>().is_some() {
+            return Exit::Refused;
+        }
+        if let Some(e) = cause.downcast_ref::<SourceError>() {
+            return match e {
+                SourceError::Unsafe { .. }
+                | SourceError::BadSeed { .. }
+                | SourceError::BadCommand { .. }
+                | SourceError::Read { .. } => Exit::NotSetUp,
+                _ => Exit::Mfa,
+            };
+        }
+        if cause.is::<BadCidr>() || cause.is::<DurationError>() {
+            return Exit::Usage;
+        }
+        if let Some(e) = cause.downcast_ref::<SetupRefused>() {
+            return match e {
+                SetupRefused::SessionWithoutKeys { .. } => Exit::NotSetUp,
+                _ => Exit::Refused,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<RoleError>() {
+            return match e {
+                RoleError::NoSourceProfile { .. } | RoleError::SourceWithoutKeys { .. } => {
+                    Exit::NotSetUp
+                }
+                RoleError::WriteProfileShadows { .. } => Exit::Refused,
+                RoleError::WriteProfileNotRole { .. } => Exit::Usage,
+                RoleError::Cache { .. } | RoleError::NoCacheDir => Exit::File,
+            };
+        }
+        if cause.is::<NoSession>() || cause.is::<FlightTimeout>() {
+            return Exit::NoSession;
+        }
+        if let Some(e) = cause.downcast_ref::<SetupError>() {
+            return match e {
+                SetupError::NoMfaDevice { .. } => Exit::Mfa,
+                _ => Exit::NotSetUp,
+            };
+        }
+    }
+    Exit::Failure
+}
+
+/// One line: the context we added, then the causes, joined — `anyhow`'s `{:#}`.
+pub fn describe(err: &anyhow::Error) -> String {
+    format!("{err:#}")
+}

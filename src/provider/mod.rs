@@ -1,0 +1,338 @@
+//! "A valid session for profile P, please": the one place every command asks.
+//!
+//! The broker ([`session`]) resolves what the profile is ([`profile`]), picks the provider
+//! that obtains its sessions — [`session_token`] (GetSessionToken from long-term keys and an
+//! MFA code) or [`role`] (AssumeRole from the source's session or keys) — and keeps a session
+//! that is still valid by the one rule of [`crate::session::Session::state`] (no network, no
+//! runtime: this is the hot path of every shell start-up). Otherwise it chooses where the code
+//! comes from once ([`CodeSource`]), then takes the single-flight lock ([`flight`]) so that of
+//! many processes needing the same device or role exactly one asks for a code and calls STS;
+//! the others wait, re-read the files and use what it wrote.
+//!
+//! Commands build a [`SessionRequest`] from their flags and print the [`Outcome`]; providers
+//! never know which command asked.
+
+pub mod flight;
+pub mod profile;
+pub mod request;
+pub mod role;
+pub mod session_token;
+
+use chrono::{DateTime, Utc};
+
+use crate::ctx::Ctx;
+use crate::error::{NoSession, RoleError};
+use crate::mfa::source::Source;
+use crate::mfa::{CodeSource, MfaError};
+use crate::session::{self, Holding, Session};
+use crate::store;
+
+pub use profile::{Files, Kind, RoleProfile};
+pub use request::{Mode, SessionRequest};
+
+/// How a request ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The stored session has more than the refresh window left: no call was made.
+    StillValid { profile: String, session: Session },
+    /// A new MFA session was obtained with `serial` and written to `[profile]` of `path`.
+    Renewed {
+        profile: String,
+        session: Session,
+        serial: String,
+        path: std::path::PathBuf,
+    },
+    /// A role profile's session was assumed (and cached).
+    RoleAssumed {
+        profile: String,
+        session: Session,
+        via: String,
+    },
+    /// Another mfa-session logged in while this one waited for it; its session is used.
+    Shared {
+        profile: String,
+        session: Session,
+        from: String,
+    },
+}
+
+impl Outcome {
+    pub fn profile(&self) -> &str {
+        match self {
+            Outcome::StillValid { profile, .. }
+            | Outcome::Renewed { profile, .. }
+            | Outcome::RoleAssumed { profile, .. }
+            | Outcome::Shared { profile, .. } => profile,
+        }
+    }
+
+    pub fn session(&self) -> &Session {
+        match self {
+            Outcome::StillValid { session, .. }
+            | Outcome::Renewed { session, .. }
+            | Outcome::RoleAssumed { session, .. }
+            | Outcome::Shared { session, .. } => session,
+        }
+    }
+
+    /// One line for the person: what happened, until when the session is valid.
+    pub fn describe(&self, now: DateTime<Utc>) -> String {
+        let s = self.session();
+        let until = session::local_time(s.expiration);
+        let left = session::human_duration(s.remaining(now));
+        let p = self.profile();
+        match self {
+            Outcome::StillValid { .. } => format!(
+                "[{p}] session still valid until {until} ({left} left); nothing to do (--force renews)"
+            ),
+            Outcome::Renewed { serial, path, .. } => format!(
+                "[{p}] logged in with {serial}: session valid until {until} ({left}), written to {}",
+                path.display()
+            ),
+            Outcome::RoleAssumed { via, .. } => {
+                format!("[{p}] role assumed with {via}: valid until {until} ({left})")
+            }
+            Outcome::Shared { from, .. } => format!(
+                "[{p}] another mfa-session logged in {from} meanwhile: session valid until \
+                 {until} ({left})"
+            ),
+        }
+    }
+}
+
+/// What a provider needs before it can call STS.
+#[derive(Debug)]
+pub enum Needs {
+    /// Nothing: it signs with a session or a role needs no MFA.
+    Nothing,
+    /// An MFA code; the configured non-interactive source, if any.
+    Code(Option<Source>),
+}
+
+/// How a session is obtained: one interface for the GetSessionToken and AssumeRole providers.
+pub trait Provider {
+    /// The profile the session is for.
+    fn profile(&self) -> &str;
+    /// The single-flight lock this login takes.
+    fn flight_key(&self) -> String;
+    /// The session as stored now (no network).
+    fn stored(&self, ctx: &Ctx, files: &Files) -> anyhow::Result<Option<Session>>;
+    /// Whether a code is needed, and from which configured source.
+    fn needs(&self) -> Needs;
+    /// Obtains a new session and stores it. Called with the flight held.
+    fn renew(
+        &self,
+        ctx: &Ctx,
+        files: &Files,
+        code: Option<CodeSource<'_>>,
+    ) -> anyhow::Result<Outcome>;
+    /// A stored session is kept: write any copy the request asked for (`--write-profile`).
+    fn keep(&self, _ctx: &Ctx, _files: &Files, _session: &Session) -> anyhow::Result<()> {
+        Ok(())
+    }
+    /// After waiting for another process: a session it wrote for another profile on the same
+    /// device that this profile may use instead of spending a code. `recorded` names the
+    /// profiles the other process wrote.
+    fn adopt(
+        &self,
+        _ctx: &Ctx,
+        _files: &Files,
+        _recorded: &[String],
+    ) -> anyhow::Result<Option<Outcome>> {
+        Ok(None)
+    }
+}
+
+/// The provider for `req.profile`, planned from `files` (no network).
+fn provider_for(
+    kind: Kind,
+    req: &SessionRequest,
+    ctx: &Ctx,
+    files: &Files,
+) -> anyhow::Result<Box<dyn Provider>> {
+    Ok(match kind {
+        Kind::Role(r) => Box::new(role::RoleProvider::new(r, req, ctx, files)?),
+        Kind::Session | Kind::Neither => {
+            if req.write_profile.is_some() {
+                return Err(RoleError::WriteProfileNotRole {
+                    profile: req.profile.clone(),
+                }
+                .into());
+            }
+            Box::new(session_token::SessionTokenProvider::new(req, ctx, files)?)
+        }
+    })
+}
+
+/// The stored session of a profile of any kind, and a phrase for its state.
+fn stored(
+    kind: &Kind,
+    req: &SessionRequest,
+    ctx: &Ctx,
+    files: &Files,
+) -> anyhow::Result<Option<Session>> {
+    Ok(match kind {
+        Kind::Role(r) => role::cached(ctx, r)?,
+        Kind::Session | Kind::Neither => {
+            match Holding::of(&files.credentials.profile(&req.profile).unwrap_or_default()) {
+                Holding::Session(s) => s,
+                _ => None,
+            }
+        }
+    })
+}
+
+/// Why there is no session, for [`NoSession`] messages.
+fn state_text(kind: &Kind, req: &SessionRequest, files: &Files, now: DateTime<Utc>) -> String {
+    if let Kind::Role(_) = kind {
+        return "none cached yet".into();
+    }
+    match Holding::of(&files.credentials.profile(&req.profile).unwrap_or_default()) {
+        Holding::Session(Some(s)) => s.time_left_text(now),
+        Holding::Session(None) => "its session keys are incomplete".to_string(),
+        Holding::LongTermKeys => "it holds long-term keys, not a session".to_string(),
+        Holding::Empty => "none was written yet".to_string(),
+    }
+}
+
+/// Takes the single-flight lock `key` for `profile`, telling the person once if it waits.
+pub fn acquire(ctx: &Ctx, key: &str, profile: &str) -> anyhow::Result<flight::Flight> {
+    let dir = ctx.env.lock_dir().ok_or(RoleError::NoCacheDir)?;
+    flight::acquire(&dir, key, profile, flight::WAIT, || {
+        ctx.say(&format!(
+            "waiting for another mfa-session logging in to [{profile}] (at most {} s)",
+            flight::WAIT.as_secs()
+        ));
+    })
+}
+
+/// The session `req` asks for: the stored one while valid, else a new one as `req.mode`
+/// allows. Returns the files as last read (for the profile's region, say).
+pub fn session(req: &SessionRequest, ctx: &Ctx) -> anyhow::Result<(Outcome, Files)> {
+    let files = Files::read(ctx)?;
+    let now = Utc::now();
+    let kind = profile::resolve(&files, &req.profile, &ctx.long_term_suffix);
+    let before = stored(&kind, req, ctx, &files)?;
+    if let Some(s) = &before
+        && !req.force
+        && !s.needs_renewal(now, req.window)
+    {
+        if req.write_profile.is_some() {
+            provider_for(kind, req, ctx, &files)?.keep(ctx, &files, s)?;
+        }
+        let outcome = Outcome::StillValid {
+            profile: req.profile.clone(),
+            session: s.clone(),
+        };
+        return Ok((outcome, files));
+    }
+    if req.mode == Mode::Never {
+        let why = match kind {
+            Kind::Role(_) => "--no-login forbids assuming the role",
+            _ => "--no-login forbids logging in",
+        };
+        return Err(NoSession {
+            profile: req.profile.clone(),
+            state: state_text(&kind, req, &files, now),
+            why: why.into(),
+        }
+        .into());
+    }
+    let mut provider = provider_for(kind.clone(), req, ctx, &files)?;
+    let mut code = choose_code(provider.as_ref(), req, ctx, &kind, &files, now)?;
+    let mut flight = acquire(ctx, &provider.flight_key(), &req.profile)?;
+    let mut files = files;
+    if flight.waited {
+        // Whoever held the flight may have done our work: re-read and re-check first.
+        files = Files::read(ctx)?;
+        let kind = profile::resolve(&files, &req.profile, &ctx.long_term_suffix);
+        let after = stored(&kind, req, ctx, &files)?;
+        if let Some(s) = after
+            && !s.needs_renewal(Utc::now(), req.window)
+            && (!req.force || Some(&s) != before.as_ref())
+        {
+            if req.write_profile.is_some() {
+                provider_for(kind, req, ctx, &files)?.keep(ctx, &files, &s)?;
+            }
+            let outcome = Outcome::Shared {
+                profile: req.profile.clone(),
+                session: s,
+                from: "to it".into(),
+            };
+            return Ok((outcome, files));
+        }
+        provider = provider_for(kind.clone(), req, ctx, &files)?;
+        if let Some(outcome) = provider.adopt(ctx, &files, &flight.recorded())? {
+            return Ok((outcome, files));
+        }
+        code = choose_code(provider.as_ref(), req, ctx, &kind, &files, now)?;
+    }
+    let outcome = provider.renew(ctx, &files, code)?;
+    flight.record(&[outcome.profile()]);
+    Ok((outcome, files))
+}
+
+/// The code source of this login, chosen once; an error when one is needed and nobody can
+/// give it.
+fn choose_code<'a>(
+    provider: &dyn Provider,
+    req: &SessionRequest,
+    ctx: &Ctx,
+    kind: &Kind,
+    files: &Files,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<CodeSource<'a>>> {
+    let Needs::Code(configured) = provider.needs() else {
+        return Ok(None);
+    };
+    let person_allowed = matches!(req.mode, Mode::Always | Mode::IfPossible);
+    match CodeSource::choose(req.code.clone(), configured, person_allowed) {
+        Some(c) => Ok(Some(c)),
+        None if req.mode == Mode::Always => Err(MfaError::NoSource.into()),
+        None => {
+            let why = match (req.mode, kind) {
+                (Mode::Unattended, _) => format!(
+                    "it has no non-interactive MFA code source: set mfa_process (a command \
+                     printing the code) or mfa_totp_secret_file in [{}] or in [profile {}] of \
+                     the config file, or pass --mfa-process; see docs/unattended.md",
+                    ctx.long_term(&req.profile),
+                    req.profile
+                ),
+                (_, Kind::Role(r)) => format!(
+                    "no MFA code source and no terminal: run `mfa-session login --profile {}` \
+                     or `mfa-session login --profile {}` first",
+                    r.name,
+                    r.source_profile.as_deref().unwrap_or("SOURCE")
+                ),
+                _ => format!(
+                    "there is no terminal to ask for an MFA code: run `mfa-session login \
+                     --profile {}` first",
+                    req.profile
+                ),
+            };
+            Err(NoSession {
+                profile: req.profile.clone(),
+                state: state_text(kind, req, files, now),
+                why,
+            }
+            .into())
+        }
+    }
+}
+
+/// The long-term access key of `[P-long-term]`, if any.
+fn long_term_key_id(files: &Files, ctx: &Ctx, profile: &str) -> Option<String> {
+    let lt = files
+        .credentials
+        .profile(&ctx.long_term(profile))
+        .unwrap_or_default();
+    session::key_pair(&lt).map(|(id, _)| id)
+}
+
+/// Copies `session` into `[profile]` (used when adopting a sibling's session).
+fn write_copy(files: &Files, ctx: &Ctx, profile: &str, s: &Session) -> anyhow::Result<()> {
+    files
+        .credentials_file()
+        .update(|doc| store::put_session(doc, profile, &ctx.long_term_suffix, s))?;
+    Ok(())
+}

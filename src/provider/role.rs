@@ -1,0 +1,434 @@
+//! The AssumeRole provider, for role profiles as the AWS CLI defines them in `~/.aws/config`:
+//!
+//! ```ini
+//! [profile admin]
+//! role_arn = arn:aws:iam::123456789012:role/Admin
+//! source_profile = work
+//! mfa_serial = arn:aws:iam::123456789012:mfa/alice
+//! ```
+//!
+//! One MFA code per identity: when the source profile already has a valid MFA session, the role
+//! is assumed with that session (no code; AWS caps such chained sessions at one hour);
+//! otherwise with the source's long-term keys plus SerialNumber and TokenCode (up to the role's
+//! MaxSessionDuration), holding the source device's single-flight lock so a concurrent login of
+//! the source and this role spend one code between them. Role sessions live in mfa-session's
+//! own cache (0600 files of the user, with their expiry) and never in a credentials section
+//! named after the role profile: the AWS CLI and SDKs resolve `[profile admin]` through its
+//! `role_arn` themselves, and such a section would fight them. `--write-profile NAME` writes a
+//! copy under another name for tools that read only the credentials file.
+//!
+//! Role sessions do not carry MFA onward: where an SCP demands MFA, use the GetSessionToken
+//! session of the source profile instead.
+
+use std::collections::BTreeMap;
+use std::fs::OpenOptions;
+use std::io::Read;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::PathBuf;
+
+use chrono::Utc;
+use serde_json::json;
+
+use crate::aws::{self, AssumeRole, ClientSettings, LongTermKeys, MfaApi, SdkApi};
+use crate::ctx::Ctx;
+use crate::error::RoleError;
+use crate::mfa::CodeSource;
+use crate::mfa::source::Source;
+use crate::provider::profile::{Files, RoleProfile, role_profile};
+use crate::provider::request::{DurationText, ROLE_BOUNDS, SessionRequest};
+use crate::provider::{Needs, Outcome, Provider, flight, session_token};
+use crate::session::{self, Holding, Secret, Session};
+use crate::store::{self, fs as store_fs};
+
+/// AssumeRole's default, and the cap for a role assumed from a session.
+const ROLE_DEFAULT_DURATION: u32 = 3_600;
+const CHAINED_MAX_DURATION: u32 = 3_600;
+/// A source session with less than this left is not used to assume a role.
+const SOURCE_MARGIN: chrono::Duration = chrono::Duration::minutes(1);
+
+/// `roles/<name>.json`; `/` and `%` (legal in profile names) are percent-encoded.
+pub fn cache_path(ctx: &Ctx, name: &str) -> Result<PathBuf, RoleError> {
+    let file = name.replace('%', "%25").replace('/', "%2F");
+    Ok(ctx
+        .env
+        .role_cache_dir()
+        .ok_or(RoleError::NoCacheDir)?
+        .join(format!("{file}.json")))
+}
+
+fn encode(role: &RoleProfile, s: &Session) -> String {
+    let doc = json!({
+        "Version": 1,
+        "RoleArn": role.role_arn,
+        "SourceProfile": role.source_profile,
+        "AccessKeyId": s.access_key_id,
+        "SecretAccessKey": s.secret_access_key.expose(),
+        "SessionToken": s.session_token.expose(),
+        "Expiration": session::format_expiration(s.expiration),
+    });
+    format!("{doc}\n")
+}
+
+fn decode(text: &str, role_arn: &str) -> Option<Session> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    // A cache entry for another role (the profile was edited) is not this role's session.
+    if v["RoleArn"].as_str()? != role_arn {
+        return None;
+    }
+    Some(Session {
+        access_key_id: v["AccessKeyId"].as_str()?.to_string(),
+        secret_access_key: Secret::new(v["SecretAccessKey"].as_str()?),
+        session_token: Secret::new(v["SessionToken"].as_str()?),
+        expiration: session::parse_expiration(v["Expiration"].as_str()?)?,
+    })
+}
+
+/// Largest cache entry read: a role session is well under 4 KiB.
+const CACHE_MAX: u64 = 64 * 1024;
+
+/// The cached session of a role profile, if any (valid or not). A cache file that another user
+/// could have planted or read (not ours, not a regular file, readable or writable by group or
+/// others) is ignored with a warning, and replaced at the next assume.
+pub fn cached(ctx: &Ctx, role: &RoleProfile) -> Result<Option<Session>, RoleError> {
+    let path = cache_path(ctx, &role.name)?;
+    let cache_err = |source| RoleError::Cache {
+        path: path.clone(),
+        source,
+    };
+    let file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(&path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            untrusted(&path, "a symbolic link");
+            return Ok(None);
+        }
+        Err(e) => return Err(cache_err(e)),
+    };
+    let meta = file.metadata().map_err(cache_err)?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    let why = if !meta.is_file() {
+        Some("not a regular file".to_string())
+    } else if meta.uid() != me {
+        Some(format!(
+            "owned by uid {}, not by you (uid {me})",
+            meta.uid()
+        ))
+    } else if meta.mode() & 0o077 != 0 {
+        Some(format!(
+            "accessible to others (mode {:o})",
+            meta.mode() & 0o777
+        ))
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        untrusted(&path, &why);
+        return Ok(None);
+    }
+    let mut text = String::new();
+    if (&file).take(CACHE_MAX).read_to_string(&mut text).is_err() {
+        return Ok(None);
+    }
+    Ok(decode(&text, &role.role_arn))
+}
+
+fn untrusted(path: &std::path::Path, why: &str) {
+    tracing::warn!(
+        "ignoring the role-session cache file {}: it is {why}; a new session will replace it",
+        path.display()
+    );
+}
+
+/// A role login, planned from the files and the request.
+pub struct RoleProvider {
+    role: RoleProfile,
+    source: String,
+    requested: u32,
+    settings: ClientSettings,
+    /// The source's MFA session, when it has one valid for more than a minute.
+    source_session: Option<Session>,
+    /// The source's long-term keys, serial and configured code source, otherwise.
+    keys: Option<(LongTermKeys, Option<String>, Option<Source>)>,
+    write_profile: Option<String>,
+}
+
+impl RoleProvider {
+    pub fn new(
+        role: RoleProfile,
+        req: &SessionRequest,
+        ctx: &Ctx,
+        files: &Files,
+    ) -> anyhow::Result<RoleProvider> {
+        if let Some(name) = &req.write_profile {
+            check_write_profile(name, &role, files)?;
+        }
+        let source = role.source()?.to_string();
+        let source_cfg = files.config.profile(&source).unwrap_or_default();
+        let settings = session_token::client_settings(
+            req.region.as_deref(),
+            req.timeout,
+            ctx,
+            &merged(&source_cfg, &role.config),
+        );
+        let text = req.duration.clone().or_else(|| {
+            role.duration_seconds.clone().map(|value| DurationText {
+                value,
+                origin: format!(
+                    "duration_seconds in [profile {}] of {}",
+                    role.name,
+                    ctx.config_path.clone().unwrap_or_default().display()
+                ),
+            })
+        });
+        let requested = match text {
+            Some(d) => d.seconds(ROLE_BOUNDS)?,
+            None => ROLE_DEFAULT_DURATION,
+        };
+        let now = Utc::now();
+        let source_props = files.credentials.profile(&source).unwrap_or_default();
+        let source_session = match Holding::of(&source_props) {
+            Holding::Session(Some(s)) if s.remaining(now) > SOURCE_MARGIN => Some(s),
+            _ => None,
+        };
+        let keys = if source_session.is_some() {
+            None
+        } else {
+            let long_term = ctx.long_term(&source);
+            let lt = files.credentials.profile(&long_term).unwrap_or_default();
+            let (id, secret) = session::key_pair(&lt)
+                .or_else(|| {
+                    (Holding::of(&source_props) == Holding::LongTermKeys)
+                        .then(|| session::key_pair(&source_props))
+                        .flatten()
+                })
+                .ok_or_else(|| RoleError::SourceWithoutKeys {
+                    profile: role.name.clone(),
+                    source_profile: source.clone(),
+                    suffix: ctx.long_term_suffix.clone(),
+                })?;
+            let serial = role
+                .mfa_serial
+                .clone()
+                .or_else(|| session::configured_serial(&source_cfg, &lt));
+            let code_source = session_token::configured_source(
+                req,
+                ctx,
+                &role.name,
+                &long_term,
+                &role.config,
+                &BTreeMap::new(),
+            )
+            .or_else(|| {
+                session_token::configured_source(req, ctx, &source, &long_term, &source_cfg, &lt)
+            });
+            Some((
+                LongTermKeys {
+                    access_key_id: id,
+                    secret_access_key: Secret::new(secret),
+                },
+                serial,
+                code_source,
+            ))
+        };
+        Ok(RoleProvider {
+            role,
+            source,
+            requested,
+            settings,
+            source_session,
+            keys,
+            write_profile: req.write_profile.clone(),
+        })
+    }
+
+    fn request(&self, duration_seconds: u32) -> AssumeRole {
+        AssumeRole {
+            role_arn: self.role.role_arn.clone(),
+            session_name: self
+                .role
+                .session_name
+                .clone()
+                .unwrap_or_else(|| format!("mfa-session-{}", Utc::now().timestamp())),
+            duration_seconds,
+            external_id: self.role.external_id.clone(),
+            mfa: None,
+        }
+    }
+
+    /// AssumeRole with the source's MFA session: no code, at most one hour.
+    fn chained(&self, s: &Session) -> anyhow::Result<(Session, String)> {
+        if self.requested > CHAINED_MAX_DURATION {
+            tracing::info!("role assumed from a session: duration capped at 1 hour");
+        }
+        let req = self.request(self.requested.min(CHAINED_MAX_DURATION));
+        let api = SdkApi::with_session(s, &self.settings);
+        let session = aws::runtime()?.block_on(api.assume_role(&req))?;
+        Ok((session, format!("the MFA session of [{}]", self.source)))
+    }
+}
+
+impl Provider for RoleProvider {
+    fn profile(&self) -> &str {
+        &self.role.name
+    }
+
+    fn flight_key(&self) -> String {
+        flight::role_key(&self.role.name)
+    }
+
+    fn stored(&self, ctx: &Ctx, _: &Files) -> anyhow::Result<Option<Session>> {
+        Ok(cached(ctx, &self.role)?)
+    }
+
+    fn keep(&self, ctx: &Ctx, files: &Files, session: &Session) -> anyhow::Result<()> {
+        if let Some(name) = &self.write_profile {
+            files
+                .credentials_file()
+                .update(|doc| store::put_session(doc, name, &ctx.long_term_suffix, session))?;
+        }
+        Ok(())
+    }
+
+    fn needs(&self) -> Needs {
+        match &self.keys {
+            Some((_, Some(_), source)) => Needs::Code(source.clone()),
+            _ => Needs::Nothing,
+        }
+    }
+
+    fn renew(
+        &self,
+        ctx: &Ctx,
+        files: &Files,
+        code: Option<CodeSource<'_>>,
+    ) -> anyhow::Result<Outcome> {
+        let (session, via) = match (&self.source_session, &self.keys) {
+            (Some(s), _) => self.chained(s)?,
+            (None, Some((keys, None, _))) => {
+                let api = SdkApi::new(keys, &self.settings);
+                let session =
+                    aws::runtime()?.block_on(api.assume_role(&self.request(self.requested)))?;
+                (session, format!("the long-term keys of [{}]", self.source))
+            }
+            (None, Some((keys, Some(serial), _))) => {
+                // The code is the source device's: take its flight, and if the source got a
+                // session while we waited, chain from it instead of spending a code.
+                let device =
+                    super::acquire(ctx, &flight::device_key(&keys.access_key_id), &self.source)?;
+                let fresh = if device.waited {
+                    let files = Files::read(ctx)?;
+                    let props = files.credentials.profile(&self.source).unwrap_or_default();
+                    match Holding::of(&props) {
+                        Holding::Session(Some(s)) if s.remaining(Utc::now()) > SOURCE_MARGIN => {
+                            Some(s)
+                        }
+                        _ => None,
+                    }
+                } else {
+                    None
+                };
+                match fresh {
+                    Some(s) => self.chained(&s)?,
+                    None => {
+                        let mut code = code.ok_or(crate::mfa::MfaError::NoSource)?;
+                        let api = SdkApi::new(keys, &self.settings);
+                        let base = self.request(self.requested);
+                        let (api_ref, base_ref, serial_ref) = (&api, &base, serial.as_str());
+                        let session = aws::runtime()?.block_on(session_token::with_code(
+                            serial_ref,
+                            &self.role.name,
+                            &mut code,
+                            |code| async move {
+                                let req = AssumeRole {
+                                    mfa: Some((serial_ref.to_string(), code)),
+                                    ..base_ref.clone()
+                                };
+                                api_ref.assume_role(&req).await
+                            },
+                        ))?;
+                        (
+                            session,
+                            format!("the long-term keys of [{}] and an MFA code", self.source),
+                        )
+                    }
+                }
+            }
+            (None, None) => unreachable!("a role provider has a source session or keys"),
+        };
+        let path = cache_path(ctx, &self.role.name)?;
+        store_fs::write_private(&path, encode(&self.role, &session).as_bytes())
+            .map_err(|source| RoleError::Cache { path, source })?;
+        self.keep(ctx, files, &session)?;
+        Ok(Outcome::RoleAssumed {
+            profile: self.role.name.clone(),
+            session,
+            via,
+        })
+    }
+}
+
+/// The role's own settings win over the source profile's (region, endpoint_url).
+fn merged(
+    source: &BTreeMap<String, String>,
+    role: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut m = source.clone();
+    m.extend(role.iter().map(|(k, v)| (k.clone(), v.clone())));
+    m
+}
+
+fn check_write_profile(name: &str, role: &RoleProfile, files: &Files) -> Result<(), RoleError> {
+    let why = if name == role.name {
+        Some("the role profile itself")
+    } else if role.source_profile.as_deref() == Some(name) {
+        Some("the source profile, whose MFA session it would overwrite")
+    } else if role_profile(&files.config, name).is_some() {
+        Some("another role profile")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(RoleError::WriteProfileShadows {
+            name: name.to_string(),
+            why,
+        }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Document, FileKind};
+    use chrono::TimeZone;
+
+    #[test]
+    fn reads_role_profiles_and_round_trips_the_cache() {
+        let config = Document::parse(
+            FileKind::Config,
+            "[profile admin]\nrole_arn = arn:aws:iam::1:role/Admin\nsource_profile = work\n\
+             mfa_serial = arn:aws:iam::1:mfa/me\nduration_seconds = 7200\nexternal_id = x\n\
+             [profile work]\nregion = eu-west-1\n",
+        )
+        .unwrap();
+        let r = role_profile(&config, "admin").unwrap();
+        assert_eq!(r.source_profile.as_deref(), Some("work"));
+        assert_eq!(r.external_id.as_deref(), Some("x"));
+        assert!(role_profile(&config, "work").is_none());
+        let s = Session {
+            access_key_id: "ASIAROLE".into(),
+            secret_access_key: Secret::new("s"),
+            session_token: Secret::new("t"),
+            expiration: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+        };
+        let text = encode(&r, &s);
+        assert_eq!(decode(&text, &r.role_arn), Some(s));
+        assert_eq!(decode(&text, "arn:aws:iam::1:role/Other"), None);
+        assert_eq!(decode("garbage", &r.role_arn), None);
+    }
+}
