@@ -71,6 +71,12 @@ pub enum Command {
     /// While the session in [PROFILE] has more than --refresh-window left, login says so and
     /// makes no call at all.
     ///
+    /// Many processes at once (login, export, credential-process, exec, refresh) that need a new
+    /// session for the same profile, the same long-term key or the same role share one login:
+    /// one asks for the code and calls STS, the others say they wait (at most 120 s) and use
+    /// the session it wrote. A short session (duration_seconds = 900) is kept until a third of
+    /// its life is left, even under a longer --refresh-window.
+    ///
     /// Role profiles ([profile NAME] with role_arn and source_profile in the config file): if the
     /// source profile has a valid MFA session, the role is assumed with it (no code; AWS caps
     /// such sessions at 1 hour); otherwise with the source's long-term keys and an MFA code (up

@@ -75,6 +75,14 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 3600, 90m, 12h, 1d12h)"))
 }
 
+/// The refresh window that applies to a session lasting `lifetime_secs` in all: the window
+/// asked for, but at most a third of the session's life, so that a short session (900 s, the
+/// minimum, under the default 15-minute window) counts as valid when fresh instead of being
+/// renewed by every command.
+pub fn effective_window(window: std::time::Duration, lifetime_secs: u32) -> std::time::Duration {
+    window.min(std::time::Duration::from_secs(u64::from(lifetime_secs / 3)))
+}
+
 /// Where a session stands at a moment: the one rule every command uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum State {
@@ -384,5 +392,13 @@ mod tests {
             State::Expiring
         );
         assert_eq!(s.state(exp, w), State::Expired);
+        // A 900 s session under a 15-minute window: the window shrinks to a third of its life.
+        assert_eq!(
+            effective_window(w, 900),
+            std::time::Duration::from_secs(300)
+        );
+        assert_eq!(effective_window(w, 43_200), w);
+        let fresh = exp - chrono::Duration::seconds(899);
+        assert_eq!(s.state(fresh, effective_window(w, 900)), State::Valid);
     }
 }

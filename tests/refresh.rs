@@ -754,3 +754,48 @@ fn refresh_all_renews_role_profiles_that_status_lists() {
     let table = String::from_utf8_lossy(&status.stdout);
     assert!(table.contains("admin") && table.contains("work"), "{table}");
 }
+
+/// A 900 s session (AWS's minimum) under the default 15-minute window: fresh, it is valid —
+/// export makes no call, status says valid, refresh leaves it alone and exits 0.
+#[test]
+fn a_fresh_short_session_counts_as_valid() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    let seed = seed_file(&home, "short", &user, 0o600);
+    home.write_credentials(&long_term(
+        "short",
+        &user,
+        &format!("mfa_totp_secret_file = {seed}"),
+    ));
+    home.write_config("[profile short]\nduration_seconds = 900\n");
+    home.cmd_at(&moto)
+        .args(["login", "-p", "short"])
+        .assert()
+        .success();
+    let key = profile(&home.read_credentials(), "short")["aws_access_key_id"].clone();
+    // Unreachable endpoint: any AWS call would fail with exit 7.
+    let nowhere = "http://127.0.0.1:9";
+    let out = home
+        .cmd_at(nowhere)
+        .args(["export", "-p", "short"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&key));
+    let status = home.cmd().args(["status", "-p", "short"]).output().unwrap();
+    assert_eq!(
+        status.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&status.stdout)
+    );
+    assert!(String::from_utf8_lossy(&status.stdout).contains("valid"));
+    let out = refresh(&home, nowhere, &["-p", "short"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("still valid"), "{}", stderr(&out));
+    assert_eq!(
+        profile(&home.read_credentials(), "short")["aws_access_key_id"],
+        key
+    );
+}

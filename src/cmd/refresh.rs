@@ -91,8 +91,9 @@ pub fn run(args: &RefreshArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             continue;
         }
         let req = request(name);
+        let window = profile::window(args.threshold, &files, name, kind, None);
         if let Some(s) = stored_session(&files, name)
-            && !s.needs_renewal(now, args.threshold)
+            && !s.needs_renewal(now, window)
         {
             lines.insert(name.clone(), Line::StillValid(s.expiration));
             continue;
@@ -237,11 +238,12 @@ fn renew_group(
     };
     let mut out = Vec::new();
     let mut todo: Vec<&Plan> = group.iter().collect();
+    let window = |p: &Plan| crate::session::effective_window(threshold, p.duration);
     if flight.waited {
         // Someone logged in with this device while we waited: keep what they wrote.
         match Files::read(ctx) {
             Ok(files) => todo.retain(|p| match stored_session(&files, &p.profile) {
-                Some(s) if !s.needs_renewal(Utc::now(), threshold) => {
+                Some(s) if !s.needs_renewal(Utc::now(), window(p)) => {
                     out.push((p.profile.clone(), Line::RenewedMeanwhile(s.expiration)));
                     false
                 }
@@ -273,7 +275,8 @@ fn renew_group(
     let mut written = Vec::new();
     for plan in todo {
         let line =
-            match session_token::write(file, plan, &got, &ctx.long_term_suffix, Some(threshold)) {
+            match session_token::write(file, plan, &got, &ctx.long_term_suffix, Some(window(plan)))
+            {
                 Ok(Written::Written) => {
                     written.push(plan.profile.as_str());
                     Line::Renewed(got.session.expiration)

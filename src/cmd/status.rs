@@ -95,6 +95,9 @@ pub fn row(
         config.get(profile).unwrap_or(&empty),
         long_term.unwrap_or(&empty),
     );
+    let configured = config.get(profile).and_then(|c| c.get("duration_seconds"));
+    let lifetime = profile::lifetime_of(configured.cloned(), false);
+    let window = session::effective_window(window, lifetime);
     let (state, expiration) = match Holding::of(props) {
         Holding::Session(Some(s)) => (State::of(&s, now, window), Some(s.expiration)),
         Holding::Session(None) => (State::Unknown, None),
@@ -118,6 +121,8 @@ pub fn role_row(
     now: DateTime<Utc>,
     window: Duration,
 ) -> Row {
+    let lifetime = profile::lifetime_of(r.duration_seconds.clone(), true);
+    let window = session::effective_window(window, lifetime);
     let (state, expiration) = match cached {
         None => (State::Missing, None),
         Some(s) => (State::of(&s, now, window), Some(s.expiration)),

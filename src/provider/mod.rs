@@ -212,10 +212,17 @@ pub fn session(req: &SessionRequest, ctx: &Ctx) -> anyhow::Result<(Outcome, File
     let files = Files::read(ctx)?;
     let now = Utc::now();
     let kind = profile::resolve(&files, &req.profile, &ctx.long_term_suffix);
+    let window = profile::window(
+        req.window,
+        &files,
+        &req.profile,
+        &kind,
+        req.duration.as_ref(),
+    );
     let before = stored(&kind, req, ctx, &files)?;
     if let Some(s) = &before
         && !req.force
-        && !s.needs_renewal(now, req.window)
+        && !s.needs_renewal(now, window)
     {
         if req.write_profile.is_some() {
             provider_for(kind, req, ctx, &files)?.keep(ctx, &files, s)?;
@@ -248,7 +255,7 @@ pub fn session(req: &SessionRequest, ctx: &Ctx) -> anyhow::Result<(Outcome, File
         let kind = profile::resolve(&files, &req.profile, &ctx.long_term_suffix);
         let after = stored(&kind, req, ctx, &files)?;
         if let Some(s) = after
-            && !s.needs_renewal(Utc::now(), req.window)
+            && !s.needs_renewal(Utc::now(), window)
             && (!req.force || Some(&s) != before.as_ref())
         {
             if req.write_profile.is_some() {

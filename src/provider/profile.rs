@@ -8,7 +8,11 @@ use std::path::PathBuf;
 
 use crate::ctx::Ctx;
 use crate::error::{RoleError, SetupError};
-use crate::session::Holding;
+use crate::provider::request::{DurationText, ROLE_BOUNDS, SESSION_BOUNDS};
+use crate::session::{self, Holding};
+
+/// AssumeRole's default duration.
+pub const ROLE_DEFAULT_DURATION: u32 = 3_600;
 use crate::store::{Document, FileKind, SharedFile};
 
 type Props = BTreeMap<String, String>;
@@ -91,6 +95,48 @@ pub fn resolve(files: &Files, name: &str, suffix: &str) -> Kind {
     } else {
         Kind::Neither
     }
+}
+
+/// How long a new session of this profile lasts, in seconds: the `--duration` given, else its
+/// `duration_seconds`, else AWS's default (12 h for a session, 1 h for a role). An unreadable
+/// duration counts as the default here; the provider reports it when it is used.
+pub fn lifetime(files: &Files, name: &str, kind: &Kind, flag: Option<&DurationText>) -> u32 {
+    let role = matches!(kind, Kind::Role(_));
+    let configured = match kind {
+        Kind::Role(r) => r.duration_seconds.clone(),
+        _ => files.config.get(name, "duration_seconds"),
+    };
+    lifetime_of(flag.map(|d| d.value.clone()).or(configured), role)
+}
+
+/// The lifetime a `duration_seconds` value gives a session (`role`: an AssumeRole session).
+pub fn lifetime_of(duration_seconds: Option<String>, role: bool) -> u32 {
+    let (bounds, default) = if role {
+        (ROLE_BOUNDS, ROLE_DEFAULT_DURATION)
+    } else {
+        (SESSION_BOUNDS, session::DEFAULT_DURATION)
+    };
+    duration_seconds
+        .and_then(|value| {
+            DurationText {
+                value,
+                origin: String::new(),
+            }
+            .seconds(bounds)
+            .ok()
+        })
+        .unwrap_or(default)
+}
+
+/// The refresh window that applies to profile `name` (see [`session::effective_window`]).
+pub fn window(
+    asked: std::time::Duration,
+    files: &Files,
+    name: &str,
+    kind: &Kind,
+    flag: Option<&DurationText>,
+) -> std::time::Duration {
+    session::effective_window(asked, lifetime(files, name, kind, flag))
 }
 
 /// The role profile `name`, if `[profile name]` of the config file has a `role_arn`.

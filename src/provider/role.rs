@@ -34,14 +34,13 @@ use crate::ctx::Ctx;
 use crate::error::RoleError;
 use crate::mfa::CodeSource;
 use crate::mfa::source::Source;
-use crate::provider::profile::{Files, RoleProfile, role_profile};
+use crate::provider::profile::{Files, ROLE_DEFAULT_DURATION, RoleProfile, role_profile};
 use crate::provider::request::{DurationText, ROLE_BOUNDS, SessionRequest};
 use crate::provider::{Needs, Outcome, Provider, flight, session_token};
 use crate::session::{self, Holding, Secret, Session};
 use crate::store::{self, fs as store_fs};
 
-/// AssumeRole's default, and the cap for a role assumed from a session.
-const ROLE_DEFAULT_DURATION: u32 = 3_600;
+/// The cap for a role assumed from a session.
 const CHAINED_MAX_DURATION: u32 = 3_600;
 /// A source session with less than this left is not used to assume a role.
 const SOURCE_MARGIN: chrono::Duration = chrono::Duration::minutes(1);

@@ -375,9 +375,10 @@ pub struct SessionTokenProvider {
 
 impl SessionTokenProvider {
     pub fn new(req: &SessionRequest, ctx: &Ctx, files: &Files) -> anyhow::Result<Self> {
+        let plan = plan(req, ctx, files)?;
         Ok(SessionTokenProvider {
-            plan: plan(req, ctx, files)?,
-            window: req.window,
+            window: session::effective_window(req.window, plan.duration),
+            plan,
         })
     }
 }
