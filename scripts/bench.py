@@ -117,15 +117,19 @@ def hot_path(report):
         report.append(f"  status --json (all)         median {ms(all_med)}                          peak RSS {rss_status / 1024:.1f} MiB")
 
 
-def provision(home):
-    iam = boto3.client(
+def admin_iam():
+    return boto3.client(
         "iam",
         endpoint_url=ENDPOINT,
         region_name="us-east-1",
         aws_access_key_id="admin",
         aws_secret_access_key="admin",
     )
-    name = f"bench-{os.getpid()}"
+
+
+def new_user(iam, name):
+    """An IAM user with an access key and an enabled virtual MFA device; returns the section
+    lines of its long-term keys and serial."""
     iam.create_user(UserName=name)
     key = iam.create_access_key(UserName=name)["AccessKey"]
     dev = iam.create_virtual_mfa_device(VirtualMFADeviceName=name)["VirtualMFADevice"]
@@ -135,47 +139,29 @@ def provision(home):
         AuthenticationCode1="123456",
         AuthenticationCode2="654321",
     )
+    return (
+        f"aws_access_key_id = {key['AccessKeyId']}\n"
+        f"aws_secret_access_key = {key['SecretAccessKey']}\n"
+        f"mfa_serial = {dev['SerialNumber']}\n"
+    )
+
+
+def provision(home):
     os.makedirs(os.path.join(home, ".aws"), mode=0o700)
     with open(os.path.join(home, ".aws", "credentials"), "w") as f:
-        f.write(
-            "[bench-long-term]\n"
-            f"aws_access_key_id = {key['AccessKeyId']}\n"
-            f"aws_secret_access_key = {key['SecretAccessKey']}\n"
-            f"mfa_serial = {dev['SerialNumber']}\n"
-        )
+        f.write("[bench-long-term]\n" + new_user(admin_iam(), f"bench-{os.getpid()}"))
 
 
 def refresh_all_home(count):
     """A HOME with `count` independent profiles (one IAM user, key and device each) whose code
     comes from an mfa_process; stock moto accepts any code."""
-    iam = boto3.client(
-        "iam",
-        endpoint_url=ENDPOINT,
-        region_name="us-east-1",
-        aws_access_key_id="admin",
-        aws_secret_access_key="admin",
-    )
+    iam = admin_iam()
     home = tempfile.mkdtemp(prefix="mfa-bench-refresh-")
     os.makedirs(os.path.join(home, ".aws"), mode=0o700)
     with open(os.path.join(home, ".aws", "credentials"), "w") as f:
         for i in range(count):
-            name = f"bench-r{os.getpid()}-{i}"
-            iam.create_user(UserName=name)
-            key = iam.create_access_key(UserName=name)["AccessKey"]
-            dev = iam.create_virtual_mfa_device(VirtualMFADeviceName=name)["VirtualMFADevice"]
-            iam.enable_mfa_device(
-                UserName=name,
-                SerialNumber=dev["SerialNumber"],
-                AuthenticationCode1="123456",
-                AuthenticationCode2="654321",
-            )
-            f.write(
-                f"[r{i}-long-term]\n"
-                f"aws_access_key_id = {key['AccessKeyId']}\n"
-                f"aws_secret_access_key = {key['SecretAccessKey']}\n"
-                f"mfa_serial = {dev['SerialNumber']}\n"
-                "mfa_process = echo 123456\n\n"
-            )
+            lines = new_user(iam, f"bench-r{os.getpid()}-{i}")
+            f.write(f"[r{i}-long-term]\n{lines}mfa_process = echo 123456\n\n")
     return home
 
 

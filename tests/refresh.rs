@@ -604,10 +604,7 @@ fn ten_role_credential_processes_share_one_assume_role() {
     let moto = common::moto();
     let user = common::provision_user(&moto);
     let home = Home::new();
-    home.write_credentials(&format!(
-        "[work-long-term]\naws_access_key_id = {}\naws_secret_access_key = {}\nmfa_serial = {}\n",
-        user.access_key_id, user.secret_access_key, user.serial
-    ));
+    home.write_credentials(&long_term("work", &user, ""));
     let script = counting_script(&home, &user, "1");
     home.write_config(&format!(
         "[profile work]\nmfa_process = {script}\n\n[profile admin]\n\
@@ -632,10 +629,7 @@ fn a_leader_killed_mid_code_hands_over_to_a_waiter() {
     let moto = common::moto();
     let user = common::provision_user(&moto);
     let home = Home::new();
-    home.write_credentials(&format!(
-        "[p1-long-term]\naws_access_key_id = {}\naws_secret_access_key = {}\nmfa_serial = {}\n",
-        user.access_key_id, user.secret_access_key, user.serial
-    ));
+    home.write_credentials(&long_term("p1", &user, ""));
     // The first run hangs (a YubiKey nobody touches); later runs answer at once.
     let code = code_script(&home, "k", &user);
     let marker = home.path().join("first-run");
@@ -699,10 +693,7 @@ fn two_logins_on_one_terminal_show_one_prompt() {
     let moto = common::moto();
     let user = common::provision_user(&moto);
     let home = Home::new();
-    home.write_credentials(&format!(
-        "[p1-long-term]\naws_access_key_id = {}\naws_secret_access_key = {}\nmfa_serial = {}\n",
-        user.access_key_id, user.secret_access_key, user.serial
-    ));
+    home.write_credentials(&long_term("p1", &user, ""));
     let bin = assert_cmd::cargo::cargo_bin("mfa-session");
     let b = bin.display();
     let out = home.on_terminal(
