@@ -119,3 +119,53 @@ fn a_crash_leaves_no_core_file_with_the_secret() {
         );
     }
 }
+
+// ------------------------------------------------------- 10: a one-time code is sent once
+
+#[test]
+fn a_call_with_a_code_is_made_once_whatever_happens() {
+    // 5xx and throttling: exactly one GetSessionToken, reported as what it was.
+    for (status, code, says) in [
+        (503, "ServiceUnavailable", "server error (503)"),
+        (400, "Throttling", "throttling"),
+    ] {
+        let fake = FakeAws::start();
+        fake.on(
+            "GetSessionToken",
+            vec![Reply::Http(
+                status,
+                fake_aws::error_xml("sts", code, "try later"),
+            )],
+        );
+        let home = home_with_long_term("");
+        let err = login_fails(&home, &fake.url, &[], 7);
+        assert!(err.contains(says) && err.contains("not retried"), "{err}");
+        assert_eq!(fake.actions(), ["GetSessionToken"], "{err}");
+    }
+    // A timeout: one request, reported as a timeout.
+    let fake = FakeAws::start();
+    fake.on("GetSessionToken", vec![Reply::Hang]);
+    let home = home_with_long_term("");
+    let err = login_fails(&home, &fake.url, &["--timeout", "1s"], 7);
+    assert!(err.contains("timed out"), "{err}");
+    assert_eq!(fake.actions(), ["GetSessionToken"]);
+}
+
+#[test]
+fn calls_without_a_code_are_still_retried() {
+    let fake = FakeAws::start();
+    fake.on(
+        "ListMFADevices",
+        vec![Reply::Http(
+            503,
+            fake_aws::error_xml("iam", "ServiceUnavailable", "busy"),
+        )],
+    );
+    let home = Home::new();
+    home.write_credentials(&format!(
+        "[dev-long-term]\naws_access_key_id = {LT_KEY}\naws_secret_access_key = {LT_SECRET}\n"
+    ));
+    let err = login_fails(&home, &fake.url, &[], 7);
+    assert!(err.contains("3 attempts"), "{err}");
+    assert_eq!(fake.actions().len(), 3, "{err}");
+}

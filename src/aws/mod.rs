@@ -33,7 +33,8 @@ pub struct ClientSettings {
     pub iam_endpoint: Option<String>,
     /// Per attempt, connection included.
     pub attempt_timeout: Duration,
-    /// Attempts per call; throttling and 5xx are retried with the SDK's backoff.
+    /// Attempts per call; throttling and 5xx are retried with the SDK's backoff. Calls that
+    /// carry a one-time MFA code are always made once (see [`ONE_ATTEMPT`]).
     pub max_attempts: u32,
 }
 
@@ -71,10 +72,22 @@ pub struct AssumeRole {
     pub mfa: Option<(String, Secret)>,
 }
 
+/// Attempts for a call carrying a one-time MFA code: one. AWS takes a code once per device and
+/// 30-second window, so after a timeout or a 5xx (the first request may well have been
+/// served) a retry only sends the same code again to be refused, or worse, used twice.
+pub const ONE_ATTEMPT: u32 = 1;
+
 /// The real thing: SDK clients for STS and IAM.
 pub struct SdkApi {
     sts: sts::Client,
     iam: iam::Client,
+    max_attempts: u32,
+}
+
+/// The per-call override that makes a call carrying a code a single attempt.
+fn single_attempt() -> sts::config::Builder {
+    sts::config::Builder::default()
+        .retry_config(sts::config::retry::RetryConfig::standard().with_max_attempts(ONE_ATTEMPT))
 }
 
 impl SdkApi {
@@ -132,6 +145,7 @@ impl SdkApi {
         SdkApi {
             sts: sts::Client::from_conf(sc.build()),
             iam: iam::Client::from_conf(ic.build()),
+            max_attempts: s.max_attempts,
         }
     }
 }
@@ -178,9 +192,11 @@ impl MfaApi for SdkApi {
             .serial_number(serial)
             .token_code(code.expose())
             .duration_seconds(duration_seconds as i32)
+            .customize()
+            .config_override(single_attempt())
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("GetSessionToken", e))?;
+            .map_err(|e| AwsError::from_sdk("GetSessionToken", ONE_ATTEMPT, e))?;
         session_from("GetSessionToken", out.credentials)
     }
 
@@ -191,7 +207,7 @@ impl MfaApi for SdkApi {
             .set_user_name(user.map(str::to_string))
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("ListMFADevices", e))?;
+            .map_err(|e| AwsError::from_sdk("ListMFADevices", self.max_attempts, e))?;
         Ok(out
             .mfa_devices
             .into_iter()
@@ -205,7 +221,7 @@ impl MfaApi for SdkApi {
             .get_caller_identity()
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("GetCallerIdentity", e))?;
+            .map_err(|e| AwsError::from_sdk("GetCallerIdentity", self.max_attempts, e))?;
         out.arn.ok_or(AwsError::Malformed {
             op: "GetCallerIdentity",
             what: "no Arn in the response",
@@ -217,7 +233,8 @@ impl MfaApi for SdkApi {
             Some((s, c)) => (Some(s.clone()), Some(c.expose().to_string())),
             None => (None, None),
         };
-        let out = self
+        let with_code = code.is_some();
+        let call = self
             .sts
             .assume_role()
             .role_arn(&req.role_arn)
@@ -225,10 +242,18 @@ impl MfaApi for SdkApi {
             .duration_seconds(req.duration_seconds as i32)
             .set_external_id(req.external_id.clone())
             .set_serial_number(serial)
-            .set_token_code(code)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("AssumeRole", e))?;
+            .set_token_code(code);
+        let (result, attempts) = if with_code {
+            let r = call
+                .customize()
+                .config_override(single_attempt())
+                .send()
+                .await;
+            (r, ONE_ATTEMPT)
+        } else {
+            (call.send().await, self.max_attempts)
+        };
+        let out = result.map_err(|e| AwsError::from_sdk("AssumeRole", attempts, e))?;
         session_from("AssumeRole", out.credentials)
     }
 }
