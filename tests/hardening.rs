@@ -169,3 +169,37 @@ fn calls_without_a_code_are_still_retried() {
     assert!(err.contains("3 attempts"), "{err}");
     assert_eq!(fake.actions().len(), 3, "{err}");
 }
+
+// ------------------------------------------------ 6: STS answers are checked, not trusted
+
+#[test]
+fn unusable_sts_answers_are_refused_and_nothing_is_written() {
+    use fake_aws::{SESSION_KEY_ID as ID, SESSION_SECRET as SECRET, SESSION_TOKEN as TOKEN};
+    let past = "2001-01-01T00:00:00Z".to_string();
+    let far = in_hours(24 * 365);
+    let big = "A".repeat(9 * 1024);
+    let cases = [
+        (ID, SECRET, TOKEN, past.as_str(), "in the past"),
+        (ID, SECRET, TOKEN, far.as_str(), "far beyond"),
+        ("", SECRET, TOKEN, &in_hours(12), "empty AccessKeyId"),
+        (ID, "", TOKEN, &in_hours(12), "empty SecretAccessKey"),
+        (ID, SECRET, "", &in_hours(12), "empty SessionToken"),
+        (ID, SECRET, big.as_str(), &in_hours(12), "over 8 KiB"),
+    ];
+    for (id, secret, token, expiration, says) in cases {
+        let fake = FakeAws::start();
+        fake.on(
+            "GetSessionToken",
+            vec![Reply::Http(
+                200,
+                fake_aws::session_xml_with(id, secret, token, expiration),
+            )],
+        );
+        let home = home_with_long_term("");
+        let err = login_fails(&home, &fake.url, &[], 1);
+        assert!(
+            err.contains("unusable response") && err.contains(says),
+            "{says}: {err}"
+        );
+    }
+}

@@ -157,26 +157,74 @@ fn aws_smithy_types_timeout(attempt: Duration) -> sts::config::timeout::TimeoutC
         .build()
 }
 
-/// The session in an STS response (GetSessionToken and AssumeRole share the shape).
+/// The longest session token we accept from STS. Real ones are a few hundred bytes to ~2 KiB
+/// (session tags and policies make them longer); anything near this is not a token.
+pub const MAX_SESSION_TOKEN: usize = 8 * 1024;
+
+/// How much later than asked an Expiration may be: clocks may differ by this much before AWS
+/// refuses the signature itself (RequestTimeTooSkewed).
+const EXPIRATION_SLACK: i64 = 15 * 60;
+
+/// The session in an STS response (GetSessionToken and AssumeRole share the shape), checked
+/// before anything is written: an answer with empty or malformed credentials, an Expiration in
+/// the past or far beyond the `requested_seconds`, is an unusable answer, not a session.
 fn session_from(
     op: &'static str,
     credentials: Option<sts::types::Credentials>,
+    requested_seconds: u32,
 ) -> Result<Session, AwsError> {
-    let c = credentials.ok_or(AwsError::Malformed {
-        op,
-        what: "no Credentials in the response",
-    })?;
+    let malformed = |what| AwsError::Malformed { op, what };
+    let c = credentials.ok_or(malformed("no Credentials in the response"))?;
     let expiration = DateTime::from_timestamp(c.expiration.secs(), c.expiration.subsec_nanos())
-        .ok_or(AwsError::Malformed {
-            op,
-            what: "an Expiration out of range",
-        })?;
-    Ok(Session {
+        .ok_or(malformed("an Expiration out of range"))?;
+    let session = Session {
         access_key_id: c.access_key_id,
         secret_access_key: Secret::new(c.secret_access_key),
         session_token: Secret::new(c.session_token),
         expiration,
-    })
+    };
+    check_session(&session, requested_seconds, chrono::Utc::now()).map_err(malformed)?;
+    Ok(session)
+}
+
+/// Why a session from STS cannot be used, or `Ok`. Never quotes a value.
+fn check_session(
+    s: &Session,
+    requested_seconds: u32,
+    now: DateTime<chrono::Utc>,
+) -> Result<(), &'static str> {
+    let id = &s.access_key_id;
+    if id.is_empty() {
+        return Err("an empty AccessKeyId");
+    }
+    if id.len() < 16 || id.len() > 128 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err("an AccessKeyId that is not 16 to 128 letters and digits");
+    }
+    let secret = s.secret_access_key.expose();
+    if secret.is_empty() {
+        return Err("an empty SecretAccessKey");
+    }
+    if secret.len() > 1024 || !secret.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("a SecretAccessKey with blanks, control characters or over 1 KiB");
+    }
+    let token = s.session_token.expose();
+    if token.is_empty() {
+        return Err("an empty SessionToken");
+    }
+    if token.len() > MAX_SESSION_TOKEN {
+        return Err("a SessionToken over 8 KiB");
+    }
+    if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("a SessionToken with blanks or control characters");
+    }
+    if s.expiration <= now {
+        return Err("an Expiration in the past (check this machine's clock)");
+    }
+    let latest = now + chrono::Duration::seconds(requested_seconds as i64 + EXPIRATION_SLACK);
+    if s.expiration > latest {
+        return Err("an Expiration far beyond the requested duration");
+    }
+    Ok(())
 }
 
 impl MfaApi for SdkApi {
@@ -197,7 +245,7 @@ impl MfaApi for SdkApi {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("GetSessionToken", ONE_ATTEMPT, e))?;
-        session_from("GetSessionToken", out.credentials)
+        session_from("GetSessionToken", out.credentials, duration_seconds)
     }
 
     async fn list_mfa_devices(&self, user: Option<&str>) -> Result<Vec<String>, AwsError> {
@@ -254,7 +302,7 @@ impl MfaApi for SdkApi {
             (call.send().await, self.max_attempts)
         };
         let out = result.map_err(|e| AwsError::from_sdk("AssumeRole", attempts, e))?;
-        session_from("AssumeRole", out.credentials)
+        session_from("AssumeRole", out.credentials, req.duration_seconds)
     }
 }
 
@@ -278,6 +326,34 @@ pub fn user_name_from_arn(arn: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unusable_sessions_are_refused() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let good = Session {
+            access_key_id: "ASIAFAKESESSION00001".into(),
+            secret_access_key: Secret::new("s/e+c=r"),
+            session_token: Secret::new("tok/+="),
+            expiration: now + chrono::Duration::hours(1),
+        };
+        assert_eq!(check_session(&good, 3600, now), Ok(()));
+        let bad = |f: &dyn Fn(&mut Session)| {
+            let mut s = good.clone();
+            f(&mut s);
+            check_session(&s, 3600, now).unwrap_err()
+        };
+        assert!(bad(&|s| s.access_key_id.clear()).contains("empty AccessKeyId"));
+        assert!(bad(&|s| s.access_key_id.push('\u{1}')).contains("AccessKeyId"));
+        assert!(bad(&|s| s.secret_access_key = Secret::new("")).contains("SecretAccessKey"));
+        assert!(bad(&|s| s.session_token = Secret::new("")).contains("SessionToken"));
+        assert!(bad(&|s| s.session_token = Secret::new("a b")).contains("SessionToken"));
+        assert!(
+            bad(&|s| s.session_token = Secret::new("a".repeat(MAX_SESSION_TOKEN + 1)))
+                .contains("8 KiB")
+        );
+        assert!(bad(&|s| s.expiration = now).contains("past"));
+        assert!(bad(&|s| s.expiration = now + chrono::Duration::days(2)).contains("beyond"));
+    }
 
     #[test]
     fn user_names_from_arns() {
