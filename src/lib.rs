@@ -14,6 +14,7 @@ pub mod mfa;
 pub mod session;
 pub mod shell;
 pub mod store;
+pub mod text;
 
 use std::process::ExitCode;
 

@@ -203,3 +203,62 @@ fn unusable_sts_answers_are_refused_and_nothing_is_written() {
         );
     }
 }
+
+// ------------------------------------------------ 2a: an mfa_process cannot hold us past its limit
+
+fn fake_with_session() -> FakeAws {
+    let fake = FakeAws::start();
+    fake.on(
+        "GetSessionToken",
+        vec![Reply::Http(200, fake_aws::session_xml(&in_hours(12)))],
+    );
+    fake
+}
+
+#[test]
+fn an_mfa_process_leaving_a_child_on_its_stdout_does_not_hang_login() {
+    let fake = fake_with_session();
+    let home = home_with_long_term("");
+    let start = Instant::now();
+    let out = home
+        .cmd_at(&fake.url)
+        .args([
+            "login",
+            "-p",
+            "dev",
+            "--mfa-process",
+            "echo 123456; sleep 70 &",
+        ])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn an_mfa_process_can_still_ask_on_the_terminal_and_its_prompt_lines_are_shown() {
+    let fake = fake_with_session();
+    let home = home_with_long_term("");
+    let bin = assert_cmd::cargo::cargo_bin("mfa-session");
+    // A password manager's unlock: reads /dev/tty (which needs the terminal's foreground), then
+    // prints a prompt line and the code on the last line.
+    let source = "read pw </dev/tty; echo \"Touch your key\x1b]0;title\x07\"; echo 123456";
+    let shell = format!(
+        "{} login -p dev --mfa-process '{}'; echo EXIT=$?",
+        bin.display(),
+        source.replace('\'', "'\\''")
+    );
+    let out = home.on_terminal(&fake.url, &shell, &["hunter2"]);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("EXIT=0"), "{shown}");
+    assert!(
+        shown.contains("Touch your key\\x1b]0;title\\x07"),
+        "{shown}"
+    );
+    assert_eq!(fake.actions(), ["GetSessionToken"]);
+}
