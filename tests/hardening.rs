@@ -9,6 +9,8 @@
 mod common;
 
 use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+use std::path::Path;
 use std::process::{Command as StdCommand, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -261,4 +263,282 @@ fn an_mfa_process_can_still_ask_on_the_terminal_and_its_prompt_lines_are_shown()
         "{shown}"
     );
     assert_eq!(fake.actions(), ["GetSessionToken"]);
+}
+
+// ---------------------------------- 2b, 11, 16: what is not a regular file is refused, at once
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}
+
+/// Runs `cmd` with a limit: a test that would hang fails instead.
+fn run_limited(mut cmd: assert_cmd::Command) -> Output {
+    cmd.timeout(Duration::from_secs(20)).output().unwrap()
+}
+
+#[test]
+fn fifos_are_refused_without_blocking() {
+    let login = ["login", "-p", "dev", "-c", "123456"];
+    // The credentials file.
+    let home = Home::new();
+    mkfifo(&home.credentials());
+    let out = run_limited({
+        let mut c = home.cmd_at("http://127.0.0.1:9");
+        c.args(login);
+        c
+    });
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("FIFO") && err.contains("not a regular file"),
+        "{err}"
+    );
+    // The config file.
+    let home = home_with_long_term("");
+    mkfifo(&home.config());
+    let out = run_limited({
+        let mut c = home.cmd_at("http://127.0.0.1:9");
+        c.args(login);
+        c
+    });
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("FIFO"), "{err}");
+    // The lock file: refused before any call (preflight), file unchanged.
+    let fake = fake_with_session();
+    let home = home_with_long_term("");
+    mkfifo(&home.path().join(".aws/credentials.lock"));
+    let err = login_fails(&home, &fake.url, &[], 3);
+    assert!(err.contains("credentials.lock is a FIFO"), "{err}");
+    assert!(fake.actions().is_empty(), "checked before the network");
+    // The TOTP seed file.
+    let home = home_with_long_term("mfa_totp_secret_file = ~/.aws/seed\n");
+    mkfifo(&home.path().join(".aws/seed"));
+    let out = run_limited({
+        let mut c = home.cmd_at("http://127.0.0.1:9");
+        c.args(["login", "-p", "dev"]);
+        c
+    });
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(9), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+}
+
+#[test]
+fn a_lock_path_that_is_a_directory_fails_before_any_call() {
+    let fake = fake_with_session();
+    let home = home_with_long_term("");
+    fs::create_dir(home.path().join(".aws/credentials.lock")).unwrap();
+    let err = login_fails(&home, &fake.url, &[], 3);
+    assert!(err.contains("is a directory"), "{err}");
+    assert!(fake.actions().is_empty());
+}
+
+#[test]
+fn a_dangling_symlink_at_the_lock_path_is_not_followed() {
+    let fake = fake_with_session();
+    let home = home_with_long_term("");
+    let elsewhere = home.path().join("created-through-the-link");
+    symlink(&elsewhere, home.path().join(".aws/credentials.lock")).unwrap();
+    let err = login_fails(&home, &fake.url, &[], 3);
+    assert!(err.contains("symbolic link"), "{err}");
+    assert!(!elsewhere.exists(), "the link's target was created");
+}
+
+#[test]
+fn an_io_error_is_printed_once() {
+    let home = Home::new();
+    let file = home.path().join("plain-file");
+    fs::write(&file, "").unwrap();
+    let out = home
+        .cmd()
+        .env("AWS_SHARED_CREDENTIALS_FILE", file.join("credentials"))
+        .args(["login", "-p", "dev", "-c", "123456"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert_eq!(err.matches("Not a directory").count(), 1, "{err}");
+}
+
+// ------------------------------------------ 1, 14: owner, group and mode survive a write
+
+const NOBODY: u32 = 65534;
+
+fn chown(path: &Path, uid: u32, gid: u32) {
+    std::os::unix::fs::chown(path, Some(uid), Some(gid)).unwrap();
+}
+
+fn mode(path: &Path) -> u32 {
+    fs::metadata(path).unwrap().mode() & 0o7777
+}
+
+/// The binary as `nobody` (when we are root), with the same environment as `home.cmd_at`.
+fn as_nobody(home: &Home, endpoint: &str, args: &[&str]) -> Output {
+    StdCommand::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(assert_cmd::cargo::cargo_bin("mfa-session"))
+        .args(args)
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn root_writing_a_users_file_keeps_its_owner_and_group() {
+    if !is_root() {
+        eprintln!("skipped: needs root to own files as another user");
+        return;
+    }
+    let fake = fake_with_session();
+    let home = home_with_long_term("");
+    // A user's file, reached by root with HOME kept (sudo) and through a symlink.
+    let real = home.path().join("dotfiles/aws-credentials");
+    fs::create_dir(home.path().join("dotfiles")).unwrap();
+    fs::rename(home.credentials(), &real).unwrap();
+    symlink(&real, home.credentials()).unwrap();
+    chown(&real, NOBODY, NOBODY);
+    home.cmd_at(&fake.url)
+        .args(["login", "-p", "dev", "-c", "123456"])
+        .assert()
+        .success();
+    let m = fs::metadata(&real).unwrap();
+    assert_eq!((m.uid(), m.gid()), (NOBODY, NOBODY));
+    assert!(
+        fs::symlink_metadata(home.credentials())
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        fs::read_to_string(&real)
+            .unwrap()
+            .contains(fake_aws::SESSION_KEY_ID)
+    );
+    // A group-shared 0640 file keeps its group (and its mode, with a warning).
+    chown(&real, 0, NOBODY);
+    fs::set_permissions(&real, fs::Permissions::from_mode(0o640)).unwrap();
+    let out = home
+        .cmd_at(&fake.url)
+        .args(["login", "-p", "dev", "-c", "123456", "--force"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m = fs::metadata(&real).unwrap();
+    assert_eq!((m.uid(), m.gid(), mode(&real)), (0, NOBODY, 0o640));
+}
+
+#[test]
+fn a_group_that_cannot_be_kept_is_refused_with_the_reason() {
+    if !is_root() {
+        eprintln!("skipped: needs root to make a file whose group its owner is not in");
+        return;
+    }
+    let fake = fake_with_session();
+    let home = home_with_long_term("");
+    for d in [home.path(), &home.path().join(".aws")] {
+        chown(d, NOBODY, NOBODY);
+    }
+    // nobody's file, group root (gid 0), which nobody is not a member of.
+    chown(&home.credentials(), NOBODY, 0);
+    fs::set_permissions(home.credentials(), fs::Permissions::from_mode(0o660)).unwrap();
+    let before = home.read_credentials();
+    let out = as_nobody(&home, &fake.url, &["login", "-p", "dev", "-c", "123456"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("its group is gid 0"), "{err}");
+    assert!(
+        fake.actions().is_empty(),
+        "refused before the network: {err}"
+    );
+    assert_eq!(home.read_credentials(), before);
+    assert_eq!(fs::metadata(home.credentials()).unwrap().gid(), 0);
+}
+
+#[test]
+fn a_hard_linked_file_is_refused() {
+    let fake = fake_with_session();
+    let home = home_with_long_term("");
+    let other = home.path().join("backup-of-credentials");
+    fs::hard_link(home.credentials(), &other).unwrap();
+    let err = login_fails(&home, &fake.url, &[], 3);
+    assert!(err.contains("2 hard links"), "{err}");
+    assert_eq!(fs::metadata(&other).unwrap().nlink(), 2);
+}
+
+#[test]
+fn unsafe_modes_are_warned_about_and_special_bits_dropped() {
+    let fake = fake_with_session();
+    let home = home_with_long_term("");
+    fs::set_permissions(home.credentials(), fs::Permissions::from_mode(0o644)).unwrap();
+    let out = home
+        .cmd_at(&fake.url)
+        .args(["login", "-p", "dev", "-c", "123456"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    let path = home.credentials();
+    assert!(
+        err.contains("mode 644") && err.contains(&format!("chmod 600 {}", path.display())),
+        "{err}"
+    );
+    assert_eq!(mode(&path), 0o644, "the mode is the user's choice");
+    // setuid, setgid and sticky bits do not survive a write.
+    let home = home_with_long_term("");
+    let path = home.credentials();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o7600)).unwrap();
+    home.cmd_at(&fake.url)
+        .args(["login", "-p", "dev", "-c", "123456"])
+        .assert()
+        .success();
+    assert_eq!(mode(&path), 0o600);
+}
+
+// ------------------------------------- 12: an editor ignoring the lock loses nothing
+
+#[test]
+fn a_change_made_without_the_lock_during_a_write_is_kept() {
+    use mfa_session::store::{FileKind, SharedFile, StoreError};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("credentials");
+    fs::write(&path, "[a]\nk = 1\n").unwrap();
+    let file = SharedFile::new(&path, FileKind::Credentials);
+    let mut runs = 0;
+    file.update(|doc| {
+        runs += 1;
+        if runs == 1 {
+            // An editor saves the file between our read and our rename.
+            fs::write(&path, "[a]\nk = 1\n[editor]\nx = kept\n").unwrap();
+        }
+        doc.set("mine", "y", "set").map_err(StoreError::from)
+    })
+    .unwrap();
+    assert_eq!(runs, 2, "the edit was redone on the new content");
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("x = kept") && text.contains("y = set"),
+        "{text}"
+    );
+    // One that never stops is given up on, leaving its version.
+    let err = file
+        .update(|doc| {
+            fs::write(&path, format!("[a]\nk = {}\n", rand_ish())).unwrap();
+            doc.set("mine", "z", "set").map_err(StoreError::from)
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("kept being changed"), "{err}");
+    assert!(!fs::read_to_string(&path).unwrap().contains("z = set"));
+}
+
+fn rand_ish() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
 }

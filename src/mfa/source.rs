@@ -11,7 +11,7 @@
 //!   by the user and unreadable by group and others — the rule ssh applies to private keys.
 
 use std::io::Read;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -33,10 +33,11 @@ pub enum Source {
 /// Why a source could not give a code. Never carries the code or the seed.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("mfa_process ({origin}) could not be started: {source}")]
+    // io::Errors are part of these messages, not `source`s: `{:#}` would print them twice.
+    #[error("mfa_process ({origin}) could not be started: {cause}")]
     Spawn {
         origin: String,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("mfa_process ({origin}) did not finish within {} s and was killed", PROCESS_TIMEOUT.as_secs())]
     Timeout { origin: String },
@@ -46,11 +47,11 @@ pub enum SourceError {
     BadOutput { origin: String },
     #[error("mfa_process ({origin}) is empty or cannot be parsed as a command line")]
     BadCommand { origin: String },
-    #[error("cannot read the TOTP secret file {} ({origin}): {source}", path.display())]
+    #[error("cannot read the TOTP secret file {} ({origin}): {cause}", path.display())]
     Read {
         path: PathBuf,
         origin: String,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error(
         "refusing the TOTP secret file {} ({origin}): it is {why}; it must belong to you and be \
@@ -156,9 +157,9 @@ fn run_process_within(
             Ok(())
         });
     }
-    let mut child = cmd.spawn().map_err(|source| SourceError::Spawn {
+    let mut child = cmd.spawn().map_err(|cause| SourceError::Spawn {
         origin: origin.to_string(),
-        source,
+        cause,
     })?;
     let group = child.id() as libc::pid_t;
     let kill_group = || unsafe {
@@ -192,11 +193,11 @@ fn run_process_within(
                 });
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(source) => {
+            Err(cause) => {
                 kill_group();
                 return Err(SourceError::Spawn {
                     origin: origin.to_string(),
-                    source,
+                    cause,
                 });
             }
         }
@@ -307,12 +308,29 @@ impl Drop for ForegroundTerminal {
 }
 
 fn totp_from_file(path: &Path, origin: &str, unix_time: u64) -> Result<Secret, SourceError> {
-    let read_err = |source| SourceError::Read {
+    let read_err = |cause| SourceError::Read {
         path: path.to_path_buf(),
         origin: origin.to_string(),
-        source,
+        cause,
     };
-    let meta = std::fs::metadata(path).map_err(read_err)?;
+    // Opened without blocking (a FIFO would wait for a writer forever) and checked on the open
+    // file, so what is checked is what is read.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(read_err)?;
+    let meta = file.metadata().map_err(read_err)?;
+    if !meta.file_type().is_file() {
+        return Err(SourceError::Read {
+            path: path.to_path_buf(),
+            origin: origin.to_string(),
+            cause: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file (a FIFO, directory or device)",
+            ),
+        });
+    }
     let me = unsafe { libc::geteuid() };
     let unsafe_because = |why: String| SourceError::Unsafe {
         path: path.to_path_buf(),
@@ -331,7 +349,11 @@ fn totp_from_file(path: &Path, origin: &str, unix_time: u64) -> Result<Secret, S
             meta.mode() & 0o777
         )));
     }
-    let text = std::fs::read_to_string(path).map_err(read_err)?;
+    // A seed is a few dozen characters; a larger file is not one.
+    let mut text = String::new();
+    file.take(4096)
+        .read_to_string(&mut text)
+        .map_err(read_err)?;
     let seed: String = text
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '=')
