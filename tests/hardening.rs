@@ -542,3 +542,220 @@ fn rand_ish() -> u128 {
         .unwrap()
         .as_nanos()
 }
+
+// --------------------------- 5, 8: control characters in any value: no panic, escaped output
+
+#[test]
+fn control_characters_in_any_value_never_panic() {
+    let fake = fake_with_session();
+    fake.on(
+        "AssumeRole",
+        vec![Reply::Http(200, fake_aws::session_xml(&in_hours(1)))],
+    );
+    let url = fake.url.clone();
+    let creds = |key: &str, value: &str| {
+        let mut lt = [
+            ("aws_access_key_id", LT_KEY.to_string()),
+            ("aws_secret_access_key", LT_SECRET.to_string()),
+            ("mfa_serial", SERIAL.to_string()),
+        ];
+        for (k, v) in lt.iter_mut() {
+            if *k == key {
+                *v = value.to_string();
+            }
+        }
+        let body: String = lt.iter().map(|(k, v)| format!("{k} = {v}\n")).collect();
+        format!("[dev-long-term]\n{body}")
+    };
+    let config = |key: &str, value: &str| {
+        let mut p = vec![
+            ("region", "eu-west-1".to_string()),
+            ("endpoint_url", url.clone()),
+            ("duration_seconds", "3600".to_string()),
+        ];
+        for (k, v) in p.iter_mut() {
+            if *k == key {
+                *v = value.to_string();
+            }
+        }
+        if !p.iter().any(|(k, _)| *k == key) {
+            p.push((
+                Box::leak(key.to_string().into_boxed_str()),
+                value.to_string(),
+            ));
+        }
+        let body: String = p.iter().map(|(k, v)| format!("{k} = {v}\n")).collect();
+        format!(
+            "[profile dev]\n{body}\n[profile role]\nrole_arn = arn:aws:iam::123456789012:role/r\n\
+             source_profile = dev\nmfa_serial = {SERIAL}\nendpoint_url = {url}\n"
+        )
+    };
+    for bad in ["\u{1}", "\u{1b}[31m", "\u{7f}", "\0", "\u{9b}"] {
+        let cases: Vec<(&str, String, String, Vec<&str>)> = vec![
+            (
+                "key id",
+                creds("aws_access_key_id", &format!("AKIA{bad}X")),
+                config("", ""),
+                vec![],
+            ),
+            (
+                "secret",
+                creds("aws_secret_access_key", &format!("s{bad}x")),
+                config("", ""),
+                vec![],
+            ),
+            (
+                "serial",
+                creds("mfa_serial", &format!("arn:aws:iam::1:mfa/a{bad}")),
+                config("", ""),
+                vec![],
+            ),
+            (
+                "region",
+                creds("", ""),
+                config("region", &format!("eu{bad}west-1")),
+                vec![],
+            ),
+            (
+                "endpoint",
+                creds("", ""),
+                config("endpoint_url", &format!("http://127.0.0.1{bad}:1")),
+                vec![],
+            ),
+            (
+                "duration",
+                creds("", ""),
+                config("duration_seconds", &format!("36{bad}00")),
+                vec![],
+            ),
+            (
+                "mfa_process",
+                creds("", ""),
+                config("mfa_process", &format!("echo 123{bad}456")),
+                vec!["no-code"],
+            ),
+            (
+                "role_arn",
+                creds("", ""),
+                config("", "").replace("role/r", &format!("role/r{bad}")),
+                vec!["role"],
+            ),
+            (
+                "source_profile",
+                creds("", ""),
+                config("", "").replace(
+                    "source_profile = dev",
+                    &format!("source_profile = d{bad}ev"),
+                ),
+                vec!["role"],
+            ),
+        ];
+        for (what, credentials, config, flags) in cases {
+            let home = Home::new();
+            home.write_credentials(&credentials);
+            home.write_config(&config);
+            let profile = if flags.contains(&"role") {
+                "role"
+            } else {
+                "dev"
+            };
+            let mut args = vec!["login", "-p", profile];
+            if !flags.contains(&"no-code") {
+                args.extend(["-c", "123456"]);
+            }
+            let out = home
+                .cmd()
+                .args(&args)
+                .timeout(Duration::from_secs(40))
+                .output()
+                .unwrap();
+            let err = stderr(&out);
+            let ctx = format!("{what} with {bad:?}: {err}");
+            assert_ne!(out.status.code(), Some(101), "{ctx}");
+            assert!(out.status.code().is_some(), "killed: {ctx}");
+            assert!(!err.contains("panicked"), "{ctx}");
+            assert!(
+                !err.contains('\u{1b}') && !err.contains('\u{9b}'),
+                "raw escape: {ctx}"
+            );
+            assert!(!err.contains(LT_SECRET), "{ctx}");
+        }
+    }
+}
+
+#[test]
+fn bad_keys_and_settings_are_one_line_exit_9_before_any_call() {
+    let fake = fake_with_session();
+    let home = Home::new();
+    home.write_credentials(&format!(
+        "[dev-long-term]\naws_access_key_id = AKIA\u{1}X\naws_secret_access_key = {LT_SECRET}\nmfa_serial = {SERIAL}\n"
+    ));
+    let err = login_fails(&home, &fake.url, &[], 9);
+    assert!(
+        err.contains("aws_access_key_id") && err.contains("0x01"),
+        "{err}"
+    );
+    let home = home_with_long_term("");
+    home.write_config("[profile dev]\nregion = ../../x y\n");
+    let err = login_fails(&home, &fake.url, &[], 9);
+    assert!(err.contains("not a region name"), "{err}");
+    for url in [
+        "127.0.0.1:5000",
+        "ftp://127.0.0.1/",
+        "http://",
+        "http://h:99999",
+    ] {
+        let err = login_fails(&home_with_long_term(""), url, &[], 9);
+        assert!(err.contains("endpoint URL"), "{url}: {err}");
+    }
+    assert!(fake.actions().is_empty());
+}
+
+#[test]
+fn server_text_is_escaped_and_capped() {
+    let hostile = format!(
+        // XML carries no ESC or BEL, but it does carry line breaks, the 8-bit CSI and bidi
+        // overrides.
+        "denied\nmfa-session: fake second line \u{9b}2K\u{202e}{}",
+        "A".repeat(2_000_000)
+    );
+    let fake = FakeAws::start();
+    fake.on(
+        "GetSessionToken",
+        vec![Reply::Http(
+            403,
+            fake_aws::error_xml("sts", "AccessDenied", &hostile),
+        )],
+    );
+    let home = home_with_long_term("");
+    let err = login_fails(&home, &fake.url, &[], 6);
+    assert!(
+        !err.contains('\u{9b}') && !err.contains('\u{202e}'),
+        "{err:.300}"
+    );
+    assert!(
+        err.contains("denied\\nmfa-session: fake second line \\x9b2K\\u{202e}A"),
+        "{err:.300}"
+    );
+    assert!(err.len() < 2_000, "{} bytes", err.len());
+    assert!(err.contains("more characters"), "{err}");
+}
+
+// ------------------------------------------------------- 9: misleading results
+
+#[test]
+fn a_timeout_under_a_second_is_a_usage_error() {
+    let fake = fake_with_session();
+    for t in ["0", "0s", "500ms"] {
+        // clap's usage error: its own few lines, exit 2.
+        let out = home_with_long_term("")
+            .cmd_at(&fake.url)
+            .args(["login", "-p", "dev", "-c", "123456", "--timeout", t])
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("at least 1s"), "{err}");
+    }
+    assert!(fake.actions().is_empty());
+}

@@ -409,7 +409,7 @@ fn timeout_and_connection_refused() {
     assert_fails(
         &home,
         &fake.url,
-        &["login", "-p", "dev", "-c", "123456", "--timeout", "300ms"],
+        &["login", "-p", "dev", "-c", "123456", "--timeout", "1s"],
         7,
         "timed out",
     );

@@ -62,6 +62,8 @@ pub enum AwsError {
         code: String,
         message: String,
     },
+    #[error("{what} cannot be used: {why}")]
+    InvalidSetting { what: &'static str, why: String },
     #[error("{op} returned an unusable response: {what}")]
     Malformed {
         op: &'static str,
@@ -96,14 +98,16 @@ impl AwsError {
             SdkError::DispatchFailure(d) => {
                 let detail = d
                     .as_connector_error()
-                    .map(|c| root_cause(c))
+                    .map(|c| crate::text::untrusted(&root_cause(c)))
                     .unwrap_or_else(|| "connection failed".to_string());
                 return AwsError::Connect { op, detail };
             }
             _ => {}
         }
-        let code = err.code().unwrap_or_default().to_string();
-        let message = err.message().unwrap_or_default().to_string();
+        // What the server sent is shown escaped and capped: it may hold line breaks, terminal
+        // escape sequences or megabytes.
+        let code = crate::text::untrusted(err.code().unwrap_or_default());
+        let message = crate::text::untrusted(err.message().unwrap_or_default());
         classify(op, attempts, status, &code, &message)
     }
 }

@@ -544,7 +544,7 @@ pub fn ensure(
         )
         .into());
     }
-    let api = SdkApi::new(&plan.keys, &plan.settings);
+    let api = SdkApi::try_new(&plan.keys, &plan.settings)?;
     SharedFile::new(&plan.credentials_path, FileKind::Credentials).preflight()?;
     let runtime = aws::runtime()?;
     let got = runtime.block_on(obtain(&api, &plan, given, tty.as_mut()))?;
