@@ -9,6 +9,16 @@ fn duration(s: &str) -> Result<Duration, String> {
     crate::session::parse_duration(s)
 }
 
+/// A per-attempt timeout: at least a second (`0` would still send the request and give up on it
+/// at once).
+fn timeout(s: &str) -> Result<Duration, String> {
+    let d = duration(s)?;
+    if d < Duration::from_secs(1) {
+        return Err(format!("{s} is too short: a timeout is at least 1s"));
+    }
+    Ok(d)
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "mfa-session",
@@ -271,7 +281,7 @@ pub struct LoginArgs {
     pub refresh_window: Duration,
 
     /// Give up on an AWS call attempt after this long (each call is tried 3 times).
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = timeout)]
     pub timeout: Duration,
 
     /// A command that prints the current MFA code (overrides mfa_process and
@@ -336,7 +346,7 @@ pub struct RefreshArgs {
     pub mfa_process: Option<String>,
 
     /// Give up on an AWS call attempt after this long (each call is tried 3 times).
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = timeout)]
     pub timeout: Duration,
 }
 
@@ -363,6 +373,6 @@ pub struct SetupArgs {
     pub region: Option<String>,
 
     /// Give up on an AWS call attempt after this long.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = timeout)]
     pub timeout: Duration,
 }

@@ -216,6 +216,7 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
                 | AwsError::Timeout { .. }
                 | AwsError::Connect { .. } => Exit::Unavailable,
                 AwsError::RoleMaxDuration | AwsError::ChainedDuration => Exit::Usage,
+                AwsError::InvalidSetting { .. } => Exit::NotSetUp,
                 AwsError::Other { .. } | AwsError::Malformed { .. } => Exit::Failure,
             };
         }
@@ -278,7 +279,8 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
     Exit::Failure
 }
 
-/// One line: the context we added, then the causes, joined — `anyhow`'s `{:#}`.
+/// One line: the context we added, then the causes, joined — `anyhow`'s `{:#}`, with any control
+/// character that came from outside (a file, a server, a process) escaped and the line capped.
 pub fn describe(err: &anyhow::Error) -> String {
-    format!("{err:#}")
+    crate::text::untrusted_keeping(&format!("{err:#}"), 4 * crate::text::MAX_SHOWN, false)
 }

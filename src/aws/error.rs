@@ -34,10 +34,14 @@ pub enum AwsError {
     ClockSkew,
     #[error("{op} was denied: {message}")]
     AccessDenied { op: &'static str, message: String },
-    #[error("AWS kept throttling {op} after {attempts} attempts; wait a minute and try again")]
+    #[error("AWS kept throttling {op} ({}); wait a minute and try again", attempts_text(*.attempts))]
     Throttled { op: &'static str, attempts: u32 },
-    #[error("AWS returned a server error ({status}) for {op} after retries; try again later")]
-    Server { op: &'static str, status: u16 },
+    #[error("AWS returned a server error ({status}) for {op} ({}); try again later", attempts_text(*.attempts))]
+    Server {
+        op: &'static str,
+        status: u16,
+        attempts: u32,
+    },
     #[error("{op} timed out; check the network or raise --timeout")]
     Timeout { op: &'static str },
     #[error("cannot connect to the {op} endpoint: {detail}")]
@@ -58,6 +62,8 @@ pub enum AwsError {
         code: String,
         message: String,
     },
+    #[error("{what} cannot be used: {why}")]
+    InvalidSetting { what: &'static str, why: String },
     #[error("{op} returned an unusable response: {what}")]
     Malformed {
         op: &'static str,
@@ -65,11 +71,23 @@ pub enum AwsError {
     },
 }
 
-/// The number of attempts the retry policy makes; reported in throttling messages.
+/// The number of attempts the retry policy makes for a call without a one-time code; reported
+/// in throttling messages.
 pub const ATTEMPTS: u32 = 3;
 
+/// How many attempts were made, for messages: a call carrying a one-time code is made once,
+/// because AWS would refuse the code the second time anyway (it is accepted once per window).
+fn attempts_text(attempts: u32) -> String {
+    if attempts <= 1 {
+        "one attempt: a call carrying a one-time MFA code is not retried".to_string()
+    } else {
+        format!("{attempts} attempts")
+    }
+}
+
 impl AwsError {
-    pub fn from_sdk<E>(op: &'static str, err: SdkError<E, HttpResponse>) -> AwsError
+    /// `attempts`: how many the client was allowed (1 for a call carrying an MFA code).
+    pub fn from_sdk<E>(op: &'static str, attempts: u32, err: SdkError<E, HttpResponse>) -> AwsError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
@@ -80,20 +98,28 @@ impl AwsError {
             SdkError::DispatchFailure(d) => {
                 let detail = d
                     .as_connector_error()
-                    .map(|c| root_cause(c))
+                    .map(|c| crate::text::untrusted(&root_cause(c)))
                     .unwrap_or_else(|| "connection failed".to_string());
                 return AwsError::Connect { op, detail };
             }
             _ => {}
         }
-        let code = err.code().unwrap_or_default().to_string();
-        let message = err.message().unwrap_or_default().to_string();
-        classify(op, status, &code, &message)
+        // What the server sent is shown escaped and capped: it may hold line breaks, terminal
+        // escape sequences or megabytes.
+        let code = crate::text::untrusted(err.code().unwrap_or_default());
+        let message = crate::text::untrusted(err.message().unwrap_or_default());
+        classify(op, attempts, status, &code, &message)
     }
 }
 
 /// The decision table, separate from the SDK types so it can be tested on its own.
-fn classify(op: &'static str, status: Option<u16>, code: &str, message: &str) -> AwsError {
+fn classify(
+    op: &'static str,
+    attempts: u32,
+    status: Option<u16>,
+    code: &str,
+    message: &str,
+) -> AwsError {
     let lower = message.to_ascii_lowercase();
     match code {
         "AccessDenied" if lower.contains("invalid mfa one time pass code") => AwsError::InvalidCode,
@@ -115,12 +141,13 @@ fn classify(op: &'static str, status: Option<u16>, code: &str, message: &str) ->
         "Throttling"
         | "ThrottlingException"
         | "RequestLimitExceeded"
-        | "TooManyRequestsException" => AwsError::Throttled {
-            op,
-            attempts: ATTEMPTS,
-        },
+        | "TooManyRequestsException" => AwsError::Throttled { op, attempts },
         _ => match status {
-            Some(s) if s >= 500 => AwsError::Server { op, status: s },
+            Some(s) if s >= 500 => AwsError::Server {
+                op,
+                status: s,
+                attempts,
+            },
             _ => AwsError::Other {
                 op,
                 code: if code.is_empty() {
@@ -154,7 +181,7 @@ mod tests {
 
     #[test]
     fn the_messages_aws_really_sends() {
-        let c = |code, msg| classify("GetSessionToken", Some(403), code, msg);
+        let c = |code, msg| classify("GetSessionToken", 1, Some(403), code, msg);
         assert!(matches!(
             c(
                 "AccessDenied",
@@ -196,7 +223,7 @@ mod tests {
             AwsError::Throttled { .. }
         ));
         assert!(matches!(
-            classify("X", Some(503), "", ""),
+            classify("X", 3, Some(503), "", ""),
             AwsError::Server { status: 503, .. }
         ));
         assert!(matches!(

@@ -29,6 +29,7 @@ pub fn run(
     for (name, value) in shell::variables(outcome.session(), region.as_deref()) {
         cmd.env(name, value);
     }
+    crate::restore_core_limit();
     // Only returns on failure.
     let source = cmd.exec();
     Err(ExecError {

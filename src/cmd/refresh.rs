@@ -111,6 +111,17 @@ pub fn run(args: &RefreshArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
                 );
             }
             Ok(plan) => {
+                // What can fail before a code is spent fails here, for this profile only.
+                let checked = plan
+                    .keys
+                    .validate()
+                    .and_then(|()| plan.settings.validate())
+                    .map_err(anyhow::Error::from)
+                    .and_then(|()| file.preflight().map_err(anyhow::Error::from));
+                if let Err(e) = checked {
+                    lines.insert(name.clone(), Line::Failed(format!("{e:#}")));
+                    continue;
+                }
                 let device = plan
                     .serial
                     .clone()

@@ -2,14 +2,17 @@
 //!
 //! - `mfa_process`: a command that prints the current code (`ykman oath accounts code -s aws`,
 //!   `op item get … --otp`, `pass otp …`). Run without a shell unless the value needs one, with a
-//!   timeout, stdin closed, its stderr passed through (a YubiKey asking for a touch must be seen),
-//!   its stdout trimmed and validated. Nothing secret is put in its argv: it gets the device's
+//!   timeout, in its own process group (killed whole at the limit; it gets the terminal's
+//!   foreground meanwhile), stdin closed, its stderr passed through escaped (a YubiKey asking for
+//!   a touch must be seen), the last non-empty line of its stdout taken as the code and earlier
+//!   lines shown on stderr. Nothing secret is put in its argv: it gets the device's
 //!   serial and the profile in its environment.
 //! - `mfa_totp_secret_file`: a file holding the device's base32 TOTP seed, refused unless owned
 //!   by the user and unreadable by group and others — the rule ssh applies to private keys.
 
 use std::io::Read;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -30,10 +33,11 @@ pub enum Source {
 /// Why a source could not give a code. Never carries the code or the seed.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("mfa_process ({origin}) could not be started: {source}")]
+    // io::Errors are part of these messages, not `source`s: `{:#}` would print them twice.
+    #[error("mfa_process ({origin}) could not be started: {cause}")]
     Spawn {
         origin: String,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("mfa_process ({origin}) did not finish within {} s and was killed", PROCESS_TIMEOUT.as_secs())]
     Timeout { origin: String },
@@ -43,11 +47,11 @@ pub enum SourceError {
     BadOutput { origin: String },
     #[error("mfa_process ({origin}) is empty or cannot be parsed as a command line")]
     BadCommand { origin: String },
-    #[error("cannot read the TOTP secret file {} ({origin}): {source}", path.display())]
+    #[error("cannot read the TOTP secret file {} ({origin}): {cause}", path.display())]
     Read {
         path: PathBuf,
         origin: String,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error(
         "refusing the TOTP secret file {} ({origin}): it is {why}; it must belong to you and be \
@@ -113,6 +117,16 @@ fn run_process(
     run_process_within(line, origin, serial, profile, PROCESS_TIMEOUT)
 }
 
+/// After the command itself has exited, how long whatever it left running may keep its output
+/// pipes open before the rest of its process group is killed.
+const LEFTOVER_GRACE: Duration = Duration::from_millis(250);
+
+/// How much of an `mfa_process`'s stdout is read (a code is 6 digits, perhaps after a prompt).
+const MAX_STDOUT: u64 = 4096;
+
+/// How much of its stderr is relayed to ours before the rest is dropped.
+const MAX_STDERR: usize = 64 * 1024;
+
 fn run_process_within(
     line: &str,
     origin: &str,
@@ -121,45 +135,92 @@ fn run_process_within(
     timeout: Duration,
 ) -> Result<Secret, SourceError> {
     let mut cmd = command_for(line, origin)?;
-    let mut child = cmd
-        .env("MFA_SESSION_SERIAL", serial)
+    cmd.env("MFA_SESSION_SERIAL", serial)
         .env("MFA_SESSION_PROFILE", profile)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|source| SourceError::Spawn {
-            origin: origin.to_string(),
-            source,
-        })?;
-    let mut stdout = child.stdout.take().expect("piped");
-    // Read on a thread so a chatty process cannot block on a full pipe while we wait.
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let _ = stdout.by_ref().take(4096).read_to_end(&mut out);
-        out
+        .stderr(Stdio::piped());
+    // Its own process group, so that at the time limit the whole of it — a shell and whatever
+    // that shell started — is killed. When we own the terminal's foreground, the group gets it
+    // for the duration, so a source asking on /dev/tty (a password manager's unlock) still can.
+    let tty = ForegroundTerminal::ours();
+    let tty_fd = tty.as_ref().map(|t| t.fd);
+    // SAFETY: only async-signal-safe calls (setpgid, signal, tcsetpgrp, getpid) in the child.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::setpgid(0, 0);
+            if let Some(fd) = tty_fd {
+                libc::signal(libc::SIGTTOU, libc::SIG_IGN);
+                libc::tcsetpgrp(fd, libc::getpid());
+                libc::signal(libc::SIGTTOU, libc::SIG_DFL);
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().map_err(|cause| SourceError::Spawn {
+        origin: origin.to_string(),
+        cause,
+    })?;
+    let group = libc::pid_t::try_from(child.id()).unwrap_or(libc::pid_t::MAX);
+    let kill_group = || unsafe {
+        libc::kill(-group, libc::SIGKILL);
+    };
+    let stdout = child.stdout.take().expect("piped");
+    let stderr = child.stderr.take().expect("piped");
+    // Read both pipes on threads, never waiting on them past the deadline: a background child
+    // may hold them open for as long as it likes.
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut stdout = stdout.take(MAX_STDOUT);
+        let mut buf = [0u8; 1024];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
     });
+    std::thread::spawn(move || relay_stderr(stderr));
     let deadline = Instant::now() + timeout;
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
             Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
+                kill_group();
                 let _ = child.wait();
+                drop(tty);
                 return Err(SourceError::Timeout {
                     origin: origin.to_string(),
                 });
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(source) => {
+            Err(cause) => {
+                kill_group();
                 return Err(SourceError::Spawn {
                     origin: origin.to_string(),
-                    source,
+                    cause,
                 });
             }
         }
     };
-    let out = reader.join().unwrap_or_default();
+    // The command has exited; what it printed is in the pipe. Collect it until the pipe closes;
+    // if something it left behind keeps the pipe open, end that group a moment later.
+    let mut out = Vec::new();
+    let mut killed = false;
+    let grace = Instant::now() + LEFTOVER_GRACE;
+    loop {
+        let now = Instant::now();
+        let until = if killed { deadline.max(now) } else { grace };
+        match rx.recv_timeout(until.saturating_duration_since(now)) {
+            Ok(chunk) => out.extend(chunk),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) if !killed => {
+                kill_group();
+                killed = true;
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break,
+        }
+    }
+    drop(tty);
     if !status.success() {
         return Err(SourceError::Failed {
             origin: origin.to_string(),
@@ -167,18 +228,109 @@ fn run_process_within(
         });
     }
     let text = String::from_utf8_lossy(&out);
-    validate_code(&text).map_err(|_: MfaError| SourceError::BadOutput {
+    // The code is the last non-empty line; lines before it (a "Touch your YubiKey" prompt) are
+    // shown on stderr, escaped, as the source meant them to be seen.
+    let mut lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let last = lines.pop().unwrap_or("");
+    for l in lines {
+        eprintln!("{}", crate::text::untrusted(l));
+    }
+    validate_code(last).map_err(|_: MfaError| SourceError::BadOutput {
         origin: origin.to_string(),
     })
 }
 
+/// Passes an `mfa_process`'s stderr on to ours as it comes (a prompt without a line break
+/// included), with control characters escaped, up to [`MAX_STDERR`] bytes; the rest is read
+/// and dropped so the process never blocks on a full pipe.
+fn relay_stderr(mut from: impl Read) {
+    use std::io::Write;
+    let mut buf = [0u8; 1024];
+    let mut relayed = 0;
+    while let Ok(n) = from.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        if relayed < MAX_STDERR {
+            let text = String::from_utf8_lossy(&buf[..n]);
+            let shown = crate::text::untrusted_keeping(&text, usize::MAX, true);
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(shown.as_bytes());
+            let _ = err.flush();
+            relayed += n;
+        }
+    }
+}
+
+/// The controlling terminal while an `mfa_process` holds its foreground: given back to our
+/// process group on drop.
+struct ForegroundTerminal {
+    fd: libc::c_int,
+}
+
+impl ForegroundTerminal {
+    /// `/dev/tty`, when this process group is its foreground (a person is at it).
+    fn ours() -> Option<ForegroundTerminal> {
+        // SAFETY: plain calls on a file descriptor we own.
+        unsafe {
+            let fd = libc::open(
+                c"/dev/tty".as_ptr(),
+                libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+            );
+            if fd < 0 {
+                return None;
+            }
+            if libc::tcgetpgrp(fd) != libc::getpgrp() {
+                libc::close(fd);
+                return None;
+            }
+            Some(ForegroundTerminal { fd })
+        }
+    }
+}
+
+impl Drop for ForegroundTerminal {
+    fn drop(&mut self) {
+        // We are a background group now: block SIGTTOU so taking the terminal back does not
+        // stop us.
+        // SAFETY: signal-mask and terminal calls with valid arguments.
+        unsafe {
+            let mut block: libc::sigset_t = std::mem::zeroed();
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut block);
+            libc::sigaddset(&mut block, libc::SIGTTOU);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &block, &mut old);
+            libc::tcsetpgrp(self.fd, libc::getpgrp());
+            libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+            libc::close(self.fd);
+        }
+    }
+}
+
 fn totp_from_file(path: &Path, origin: &str, unix_time: u64) -> Result<Secret, SourceError> {
-    let read_err = |source| SourceError::Read {
+    let read_err = |cause| SourceError::Read {
         path: path.to_path_buf(),
         origin: origin.to_string(),
-        source,
+        cause,
     };
-    let meta = std::fs::metadata(path).map_err(read_err)?;
+    // Opened without blocking (a FIFO would wait for a writer forever) and checked on the open
+    // file, so what is checked is what is read.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(read_err)?;
+    let meta = file.metadata().map_err(read_err)?;
+    if !meta.file_type().is_file() {
+        return Err(SourceError::Read {
+            path: path.to_path_buf(),
+            origin: origin.to_string(),
+            cause: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file (a FIFO, directory or device)",
+            ),
+        });
+    }
     let me = unsafe { libc::geteuid() };
     let unsafe_because = |why: String| SourceError::Unsafe {
         path: path.to_path_buf(),
@@ -197,7 +349,11 @@ fn totp_from_file(path: &Path, origin: &str, unix_time: u64) -> Result<Secret, S
             meta.mode() & 0o777
         )));
     }
-    let text = std::fs::read_to_string(path).map_err(read_err)?;
+    // A seed is a few dozen characters; a larger file is not one.
+    let mut text = String::new();
+    file.take(4096)
+        .read_to_string(&mut text)
+        .map_err(read_err)?;
     let seed: String = text
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '=')
@@ -303,6 +459,45 @@ mod tests {
             p("").code("s", "p", 0),
             Err(SourceError::BadCommand { .. })
         ));
+    }
+
+    #[test]
+    fn the_code_is_the_last_non_empty_line() {
+        let p = Source::Process {
+            command: "printf 'Touch your YubiKey\\n\\n123456\\n\\n'".into(),
+            origin: "test".into(),
+        };
+        assert_eq!(p.code("s", "p", 0).unwrap().expose(), "123456");
+    }
+
+    #[test]
+    fn a_background_child_holding_stdout_does_not_hold_us() {
+        let start = Instant::now();
+        let code = run_process_within(
+            "echo 123456; sleep 70 &",
+            "test",
+            "s",
+            "p",
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        assert_eq!(code.expose(), "123456");
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            start.elapsed()
+        );
+        // Past the limit the whole group goes, grandchildren included.
+        let start = Instant::now();
+        let e = run_process_within(
+            "sleep 70 & sleep 70",
+            "test",
+            "s",
+            "p",
+            Duration::from_millis(300),
+        );
+        assert!(matches!(e, Err(SourceError::Timeout { .. })));
+        assert!(start.elapsed() < Duration::from_secs(3));
     }
 
     #[test]

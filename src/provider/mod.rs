@@ -119,6 +119,9 @@ pub trait Provider {
     fn stored(&self, ctx: &Ctx, files: &Files) -> anyhow::Result<Option<Session>>;
     /// Whether a code is needed, and from which configured source.
     fn needs(&self) -> Needs;
+    /// Everything that can be checked before a code is asked for or a call is made: keys and
+    /// settings that could not be signed with, a file that could not be written.
+    fn preflight(&self, ctx: &Ctx, files: &Files) -> anyhow::Result<()>;
     /// Obtains a new session and stores it. Called with the flight held.
     fn renew(
         &self,
@@ -246,6 +249,7 @@ pub fn session(req: &SessionRequest, ctx: &Ctx) -> anyhow::Result<(Outcome, File
         .into());
     }
     let mut provider = provider_for(kind.clone(), req, ctx, &files)?;
+    provider.preflight(ctx, &files)?;
     let mut code = choose_code(provider.as_ref(), req, ctx, &kind, &files, now)?;
     let mut flight = acquire(ctx, &provider.flight_key(), &req.profile)?;
     let mut files = files;

@@ -293,6 +293,17 @@ impl Provider for RoleProvider {
         Ok(())
     }
 
+    fn preflight(&self, _: &Ctx, files: &Files) -> anyhow::Result<()> {
+        self.settings.validate()?;
+        if let Some((keys, _, _)) = &self.keys {
+            keys.validate()?;
+        }
+        if self.write_profile.is_some() {
+            files.credentials_file().preflight()?;
+        }
+        Ok(())
+    }
+
     fn needs(&self) -> Needs {
         match &self.keys {
             Some((_, Some(_), source)) => Needs::Code(source.clone()),
@@ -309,7 +320,7 @@ impl Provider for RoleProvider {
         let (session, via) = match (&self.source_session, &self.keys) {
             (Some(s), _) => self.chained(s)?,
             (None, Some((keys, None, _))) => {
-                let api = SdkApi::new(keys, &self.settings);
+                let api = SdkApi::try_new(keys, &self.settings)?;
                 let session =
                     aws::runtime()?.block_on(api.assume_role(&self.request(self.requested)))?;
                 (session, format!("the long-term keys of [{}]", self.source))
@@ -335,7 +346,7 @@ impl Provider for RoleProvider {
                     Some(s) => self.chained(&s)?,
                     None => {
                         let mut code = code.ok_or(crate::mfa::MfaError::NoSource)?;
-                        let api = SdkApi::new(keys, &self.settings);
+                        let api = SdkApi::try_new(keys, &self.settings)?;
                         let base = self.request(self.requested);
                         let (api_ref, base_ref, serial_ref) = (&api, &base, serial.as_str());
                         let session = aws::runtime()?.block_on(session_token::with_code(

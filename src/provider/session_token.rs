@@ -407,6 +407,13 @@ impl Provider for SessionTokenProvider {
         Needs::Code(self.plan.source.clone())
     }
 
+    fn preflight(&self, _: &Ctx, files: &Files) -> anyhow::Result<()> {
+        self.plan.keys.validate()?;
+        self.plan.settings.validate()?;
+        files.credentials_file().preflight()?;
+        Ok(())
+    }
+
     fn renew(
         &self,
         ctx: &Ctx,
@@ -415,7 +422,7 @@ impl Provider for SessionTokenProvider {
     ) -> anyhow::Result<Outcome> {
         let plan = &self.plan;
         let mut code = code.ok_or(MfaError::NoSource)?;
-        let api = SdkApi::new(&plan.keys, &plan.settings);
+        let api = SdkApi::try_new(&plan.keys, &plan.settings)?;
         let got = aws::runtime()?.block_on(obtain(&api, plan, &mut code))?;
         write(
             &files.credentials_file(),

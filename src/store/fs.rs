@@ -7,10 +7,19 @@
 //! atomic), concurrent writers never lose each other's update (the lock spans read-edit-write),
 //! and a crash at any moment leaves the old or the new file. The lock is only ever held around
 //! that local sequence — callers do their prompting and network calls before `update`.
+//!
+//! What a write keeps and refuses (docs/files.md, "Guarantees and limits"): the file's mode
+//! (setuid, setgid and sticky bits dropped; a warning when group or others may read it), its
+//! owner and group (the temp file is given them before the rename; where that is not permitted
+//! the write is refused), a symlink stays a link. Refused without blocking or writing: anything
+//! that is not a regular file after following symlinks (a FIFO, a directory, a device) as the
+//! file or as its lock, a lock path that is a symlink, a hard-linked file (a rename would split
+//! the links), a file over [`MAX_FILE_BYTES`]. A program that writes the file without taking the
+//! lock (an editor) is noticed just before the rename and the edit is redone on its content.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::fs::{self, File, Metadata, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::StoreError;
@@ -19,6 +28,139 @@ use super::doc::{Document, FileKind};
 /// Temp files are named after their target so a stale one (left by a crash) is recognisable
 /// and can be cleared by the next writer, which holds the lock.
 const TMP_MARK: &str = ".mfa-session-tmp-";
+
+/// The largest credentials or config file read: far beyond any real one (10 000 profiles are
+/// about 1 MiB), small enough that parsing it stays fast and within a few hundred MiB.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// How many times an edit is redone when another program changed the file under us.
+const MAX_REDO: usize = 3;
+
+/// What identifies the version of a file we read: if any of this differs just before the rename,
+/// someone wrote the file without the lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stamp {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl Stamp {
+    fn of(m: &Metadata) -> Stamp {
+        Stamp {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.size(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+        }
+    }
+}
+
+/// The file as read for an update: its document and the metadata of that version.
+struct Version {
+    doc: Document,
+    meta: Metadata,
+}
+
+/// What a file type is called in messages.
+fn type_name(ft: fs::FileType) -> &'static str {
+    if ft.is_dir() {
+        "a directory"
+    } else if ft.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if ft.is_socket() {
+        "a socket"
+    } else if ft.is_block_device() || ft.is_char_device() {
+        "a device"
+    } else if ft.is_symlink() {
+        "a symbolic link"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Opens `path` for reading (following symlinks) without ever blocking — a FIFO would block an
+/// ordinary open until a writer comes — and checks it is a regular file. `Ok(None)`: missing.
+fn open_regular(path: &Path) -> Result<Option<(File, Metadata)>, OpenError> {
+    let file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(OpenError::Io(e)),
+    };
+    let meta = file.metadata().map_err(OpenError::Io)?;
+    if !meta.file_type().is_file() {
+        return Err(OpenError::NotRegular(type_name(meta.file_type())));
+    }
+    Ok(Some((file, meta)))
+}
+
+enum OpenError {
+    Io(io::Error),
+    NotRegular(&'static str),
+}
+
+/// Why a write could not keep the file's owner and group, or `None` if it can. Checked before
+/// anything is written, and again by the `fchown` itself.
+fn ownership_problem(meta: &Metadata) -> Option<String> {
+    // SAFETY: plain getters.
+    let (euid, egid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    if euid == 0 {
+        return None;
+    }
+    if meta.uid() != euid {
+        return Some(format!(
+            "it belongs to uid {} and only root can give the new version that owner (you are uid \
+             {euid}); run mfa-session as its owner",
+            meta.uid()
+        ));
+    }
+    if meta.gid() != egid && !in_group(meta.gid()) {
+        return Some(format!(
+            "its group is gid {}, which you are not a member of, so the new version could not \
+             keep it; run mfa-session as a member or change the file's group",
+            meta.gid()
+        ));
+    }
+    None
+}
+
+fn in_group(gid: u32) -> bool {
+    // SAFETY: getgroups with a buffer of the size it reports.
+    unsafe {
+        let n = libc::getgroups(0, std::ptr::null_mut());
+        if n <= 0 {
+            return false;
+        }
+        let mut groups = vec![0 as libc::gid_t; n as usize];
+        let n = libc::getgroups(n, groups.as_mut_ptr());
+        n > 0 && groups[..n as usize].contains(&gid)
+    }
+}
+
+/// Whether this process may create and rename files in `dir` (write and search permission, as
+/// the effective user).
+fn dir_writable(dir: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: a valid NUL-terminated path.
+    unsafe {
+        libc::faccessat(
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            libc::W_OK | libc::X_OK,
+            libc::AT_EACCESS,
+        ) == 0
+    }
+}
 
 /// One shared file (`~/.aws/credentials` or `~/.aws/config`) at a path.
 #[derive(Clone, Debug)]
@@ -48,42 +190,64 @@ impl SharedFile {
     pub fn read(&self) -> Result<Document, StoreError> {
         Ok(self
             .read_at(&self.path)?
+            .map(|v| v.doc)
             .unwrap_or_else(|| Document::empty(self.kind)))
     }
 
-    fn read_at(&self, path: &Path) -> Result<Option<Document>, StoreError> {
-        let bytes = match fs::read(path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(StoreError::Read {
+    fn read_at(&self, path: &Path) -> Result<Option<Version>, StoreError> {
+        let read_err = |cause| StoreError::Read {
+            path: self.path.clone(),
+            cause,
+        };
+        let (file, meta) = match open_regular(path) {
+            Ok(Some(opened)) => opened,
+            Ok(None) => return Ok(None),
+            Err(OpenError::Io(e)) => return Err(read_err(e)),
+            Err(OpenError::NotRegular(what)) => {
+                return Err(StoreError::NotRegular {
                     path: self.path.clone(),
-                    source,
+                    what,
                 });
             }
         };
+        let too_large = || StoreError::TooLarge {
+            path: self.path.clone(),
+            limit: MAX_FILE_BYTES,
+        };
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(too_large());
+        }
+        // Read with a cap: the file may grow between the fstat and the read.
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        file.take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(read_err)?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(too_large());
+        }
         let text = String::from_utf8(bytes).map_err(|_| StoreError::NotUtf8 {
             path: self.path.clone(),
         })?;
-        Document::parse_owned(self.kind, text)
-            .map(Some)
-            .map_err(|e| StoreError::Parse {
-                path: self.path.clone(),
-                line: e.line,
-                message: e.message,
-            })
+        let doc = Document::parse_owned(self.kind, text).map_err(|e| StoreError::Parse {
+            path: self.path.clone(),
+            line: e.line,
+            message: e.message,
+        })?;
+        Ok(Some(Version { doc, meta }))
     }
 
     /// The one way to change the file: under the lock, re-read it, let `edit` change the
     /// document, and write it back atomically if anything changed. `edit` must not prompt or
-    /// call the network. If reading, parsing or `edit` fails, the file is not touched.
-    pub fn update<T, E>(&self, edit: impl FnOnce(&mut Document) -> Result<T, E>) -> Result<T, E>
+    /// call the network. If reading, parsing or `edit` fails, the file is not touched. If another
+    /// program (one that ignores the lock) changes the file before the rename, the edit is
+    /// redone on its content, so `edit` may run more than once.
+    pub fn update<T, E>(&self, mut edit: impl FnMut(&mut Document) -> Result<T, E>) -> Result<T, E>
     where
         E: From<StoreError>,
     {
-        let target = resolve_symlinks(&self.path).map_err(|source| StoreError::Read {
+        let target = resolve_symlinks(&self.path).map_err(|cause| StoreError::Read {
             path: self.path.clone(),
-            source,
+            cause,
         })?;
         let dir = match target.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -95,27 +259,213 @@ impl SharedFile {
                 .recursive(true)
                 .mode(0o700)
                 .create(&dir)
-                .map_err(|source| StoreError::Write {
+                .map_err(|cause| StoreError::Write {
                     path: self.path.clone(),
-                    source,
+                    cause,
                 })?;
         }
-        let _lock = Lock::acquire(&target).map_err(|source| StoreError::Lock {
-            path: self.path.clone(),
-            source,
-        })?;
-        let existing = self.read_at(&target)?;
-        let before = existing.as_ref().map(|d| d.to_string());
-        let mut doc = existing.unwrap_or_else(|| Document::empty(self.kind));
-        let out = edit(&mut doc)?;
-        let after = doc.to_string();
-        if before.as_deref() != Some(after.as_str()) {
-            write_atomic(&target, &dir, after.as_bytes()).map_err(|source| StoreError::Write {
-                path: self.path.clone(),
-                source,
-            })?;
+        let _lock = Lock::acquire(&target).map_err(|e| self.lock_error(&target, e))?;
+        let mut redone = 0;
+        loop {
+            let existing = self.read_at(&target)?;
+            if let Some(v) = &existing {
+                self.check_replaceable(&v.meta)?;
+            }
+            let before = existing.as_ref().map(|v| v.doc.to_string());
+            let (mut doc, meta) = match existing {
+                Some(v) => (v.doc, Some(v.meta)),
+                None => (Document::empty(self.kind), None),
+            };
+            let out = edit(&mut doc)?;
+            let after = doc.to_string();
+            if before.as_deref() == Some(after.as_str()) {
+                return Ok(out);
+            }
+            match write_atomic(&target, &dir, after.as_bytes(), meta.as_ref()) {
+                Ok(Written::Done) => {
+                    warn_if_exposed(&self.path, meta.as_ref());
+                    return Ok(out);
+                }
+                Ok(Written::ChangedMeanwhile) if redone < MAX_REDO => {
+                    redone += 1;
+                    tracing::warn!(
+                        "{} was changed by another program while mfa-session was writing it; \
+                         applying the change again on the new content",
+                        self.path.display()
+                    );
+                }
+                Ok(Written::ChangedMeanwhile) => {
+                    return Err(StoreError::KeptChanging {
+                        path: self.path.clone(),
+                    }
+                    .into());
+                }
+                Err(WriteError::Io(cause)) => {
+                    return Err(StoreError::Write {
+                        path: self.path.clone(),
+                        cause,
+                    }
+                    .into());
+                }
+                Err(WriteError::Owner(cause)) => {
+                    return Err(StoreError::Ownership {
+                        path: self.path.clone(),
+                        why: cause.to_string(),
+                    }
+                    .into());
+                }
+            }
         }
-        Ok(out)
+    }
+
+    /// Refuses a file a rename cannot replace faithfully: hard-linked, or with an owner or group
+    /// this process cannot give the new version.
+    fn check_replaceable(&self, meta: &Metadata) -> Result<(), StoreError> {
+        if meta.nlink() > 1 {
+            return Err(StoreError::HardLinked {
+                path: self.path.clone(),
+                links: meta.nlink(),
+            });
+        }
+        if let Some(why) = ownership_problem(meta) {
+            return Err(StoreError::Ownership {
+                path: self.path.clone(),
+                why,
+            });
+        }
+        Ok(())
+    }
+
+    fn lock_error(&self, target: &Path, e: LockError) -> StoreError {
+        let mut name = target.as_os_str().to_owned();
+        name.push(".lock");
+        match e {
+            LockError::Io(cause) => StoreError::Lock {
+                path: PathBuf::from(name),
+                cause,
+            },
+            LockError::NotRegular(what) => StoreError::NotRegular {
+                path: PathBuf::from(name),
+                what,
+            },
+        }
+    }
+
+    /// Checks, without writing anything, what can be checked before a network call: that an
+    /// [`update`](Self::update) would be able to lock, read and replace the file — the lock file
+    /// can be opened (a regular file, not a directory, FIFO or symlink), the directory is
+    /// writable, the file (if any) is a readable regular file within [`MAX_FILE_BYTES`], not
+    /// hard-linked, in a directory that lets us replace it, and its owner and group can be kept.
+    /// It does not parse the file: callers have read it already.
+    pub fn preflight(&self) -> Result<(), StoreError> {
+        let target = resolve_symlinks(&self.path).map_err(|cause| StoreError::Read {
+            path: self.path.clone(),
+            cause,
+        })?;
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let unwritable = |why: String| StoreError::Write {
+            path: self.path.clone(),
+            cause: io::Error::new(io::ErrorKind::PermissionDenied, why),
+        };
+        // The directory, or the nearest ancestor we would create it in.
+        let mut existing_dir = dir.as_path();
+        while !existing_dir.exists() {
+            match existing_dir.parent() {
+                Some(p) if !p.as_os_str().is_empty() => existing_dir = p,
+                _ => {
+                    existing_dir = Path::new(".");
+                    break;
+                }
+            }
+        }
+        if !existing_dir.is_dir() {
+            return Err(unwritable(format!(
+                "{} is not a directory",
+                existing_dir.display()
+            )));
+        }
+        if !dir_writable(existing_dir) {
+            return Err(unwritable(format!(
+                "its directory {} is not writable by you",
+                existing_dir.display()
+            )));
+        }
+        let mut lock = target.as_os_str().to_owned();
+        lock.push(".lock");
+        let lock = PathBuf::from(lock);
+        match fs::symlink_metadata(&lock) {
+            Ok(m) if !m.file_type().is_file() => {
+                return Err(StoreError::NotRegular {
+                    path: lock,
+                    what: type_name(m.file_type()),
+                });
+            }
+            Ok(_) => {
+                OpenOptions::new()
+                    .write(true)
+                    .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+                    .open(&lock)
+                    .map_err(|cause| StoreError::Lock {
+                        path: lock.clone(),
+                        cause,
+                    })?;
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(cause) => return Err(StoreError::Lock { path: lock, cause }),
+        }
+        let meta = match open_regular(&target) {
+            Ok(Some((_, meta))) => meta,
+            Ok(None) => return Ok(()),
+            Err(OpenError::Io(cause)) => {
+                return Err(StoreError::Read {
+                    path: self.path.clone(),
+                    cause,
+                });
+            }
+            Err(OpenError::NotRegular(what)) => {
+                return Err(StoreError::NotRegular {
+                    path: self.path.clone(),
+                    what,
+                });
+            }
+        };
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(StoreError::TooLarge {
+                path: self.path.clone(),
+                limit: MAX_FILE_BYTES,
+            });
+        }
+        self.check_replaceable(&meta)?;
+        // In a sticky directory (like /tmp) only the file's or the directory's owner may
+        // replace it.
+        if let Ok(d) = fs::metadata(&dir) {
+            // SAFETY: a plain getter.
+            let euid = unsafe { libc::geteuid() };
+            if d.mode() & 0o1000 != 0 && euid != 0 && meta.uid() != euid && d.uid() != euid {
+                return Err(unwritable(format!(
+                    "its directory {} is sticky and neither it nor the file is yours",
+                    dir.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A warning on every write of a file others may read: it holds secrets.
+fn warn_if_exposed(path: &Path, meta: Option<&Metadata>) {
+    let Some(meta) = meta else { return };
+    let mode = meta.mode() & 0o777;
+    if mode & 0o077 != 0 {
+        tracing::warn!(
+            "{} is readable or writable by group or others (mode {mode:o}) and holds secrets; \
+             fix it with: chmod 600 {}",
+            path.display(),
+            path.display()
+        );
     }
 }
 
@@ -133,15 +483,16 @@ impl SharedFile {
         purpose: &str,
         wait: std::time::Duration,
     ) -> Result<RunLock, StoreError> {
-        let target = resolve_symlinks(&self.path).map_err(|source| StoreError::Read {
+        let target = resolve_symlinks(&self.path).map_err(|cause| StoreError::Read {
             path: self.path.clone(),
-            source,
+            cause,
         })?;
         let mut name = target.as_os_str().to_owned();
         name.push(format!(".{purpose}"));
-        let lock_err = |source| StoreError::Lock {
-            path: PathBuf::from(&name),
-            source,
+        let lock_path = PathBuf::from(format!("{}.lock", name.to_string_lossy()));
+        let lock_err = |cause| StoreError::Lock {
+            path: lock_path.clone(),
+            cause,
         };
         if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty())
             && !dir.exists()
@@ -152,8 +503,13 @@ impl SharedFile {
                 .create(dir)
                 .map_err(lock_err)?;
         }
-        let file = open_lock_file(&PathBuf::from(format!("{}.lock", name.to_string_lossy())))
-            .map_err(lock_err)?;
+        let file = open_lock_file(&lock_path).map_err(|e| match e {
+            LockError::Io(cause) => lock_err(cause),
+            LockError::NotRegular(what) => StoreError::NotRegular {
+                path: lock_path.clone(),
+                what,
+            },
+        })?;
         let deadline = std::time::Instant::now() + wait;
         loop {
             match file.try_lock() {
@@ -162,10 +518,10 @@ impl SharedFile {
                     std::thread::sleep(std::time::Duration::from_millis(50));
                 }
                 Err(std::fs::TryLockError::WouldBlock) => {
-                    return Err(lock_err(io::Error::other(format!(
-                        "another run has held it for {} s",
-                        wait.as_secs()
-                    ))));
+                    return Err(StoreError::Busy {
+                        path: lock_path.clone(),
+                        waited: wait.as_secs(),
+                    });
                 }
                 Err(std::fs::TryLockError::Error(e)) => return Err(lock_err(e)),
             }
@@ -199,13 +555,36 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-fn open_lock_file(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
+enum LockError {
+    Io(io::Error),
+    NotRegular(&'static str),
+}
+
+/// Opens (creating it 0600) a lock file: never through a symlink (a dangling one would make us
+/// create its target, as root anywhere), never blocking on a FIFO, and only a regular file.
+fn open_lock_file(path: &Path) -> Result<File, LockError> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if !m.file_type().is_file() => {
+            return Err(LockError::NotRegular(type_name(m.file_type())));
+        }
+        _ => {}
+    }
+    let file = OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => LockError::NotRegular("a symbolic link"),
+            _ => LockError::Io(e),
+        })?;
+    let meta = file.metadata().map_err(LockError::Io)?;
+    if !meta.file_type().is_file() {
+        return Err(LockError::NotRegular(type_name(meta.file_type())));
+    }
+    Ok(file)
 }
 
 /// Follows a chain of symlinks to the file they name (which may not exist yet), so the link
@@ -233,11 +612,11 @@ fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
 struct Lock(File);
 
 impl Lock {
-    fn acquire(target: &Path) -> io::Result<Lock> {
+    fn acquire(target: &Path) -> Result<Lock, LockError> {
         let mut name = target.as_os_str().to_owned();
         name.push(".lock");
         let file = open_lock_file(&PathBuf::from(name))?;
-        file.lock()?;
+        file.lock().map_err(LockError::Io)?;
         Ok(Lock(file))
     }
 }
@@ -248,30 +627,68 @@ impl Drop for Lock {
     }
 }
 
-fn write_atomic(target: &Path, dir: &Path, bytes: &[u8]) -> io::Result<()> {
+enum Written {
+    Done,
+    /// The file is not the version that was read any more: nothing was replaced.
+    ChangedMeanwhile,
+}
+
+enum WriteError {
+    Io(io::Error),
+    /// The new version could not be given the old one's owner and group.
+    Owner(io::Error),
+}
+
+/// Writes `bytes` to a temp file next to `target` with the old version's mode (without
+/// setuid, setgid and sticky bits; 0600 for a new file), owner and group, and renames it over
+/// `target` — unless `target` is no longer the version described by `read`.
+fn write_atomic(
+    target: &Path,
+    dir: &Path,
+    bytes: &[u8],
+    read: Option<&Metadata>,
+) -> Result<Written, WriteError> {
     let file_name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let prefix = format!(".{file_name}{TMP_MARK}");
     remove_stale_temps(dir, &prefix);
-    // Keep the mode the user chose; a new file is readable by its owner only.
-    let mode = match fs::metadata(target) {
-        Ok(m) => m.permissions().mode() & 0o7777,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => 0o600,
-        Err(e) => return Err(e),
-    };
+    let mode = read.map_or(0o600, |m| m.mode() & 0o777);
     let mut tmp = tempfile::Builder::new()
         .prefix(&prefix)
         .permissions(fs::Permissions::from_mode(0o600))
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
+        .tempfile_in(dir)
+        .map_err(WriteError::Io)?;
+    if let Some(m) = read {
+        let own = tmp.as_file().metadata().map_err(WriteError::Io)?;
+        if (own.uid(), own.gid()) != (m.uid(), m.gid()) {
+            std::os::unix::fs::fchown(tmp.as_file(), Some(m.uid()), Some(m.gid()))
+                .map_err(WriteError::Owner)?;
+        }
+    }
+    tmp.write_all(bytes).map_err(WriteError::Io)?;
+    // After the chown, which clears setuid/setgid bits anyway.
     tmp.as_file()
-        .set_permissions(fs::Permissions::from_mode(mode))?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(target).map_err(|e| e.error)?;
+        .set_permissions(fs::Permissions::from_mode(mode))
+        .map_err(WriteError::Io)?;
+    tmp.as_file().sync_all().map_err(WriteError::Io)?;
+    // Just before the rename: is the file still the version we read? An editor that ignores
+    // the lock may have written it meanwhile; its change must not be lost.
+    let now = match fs::metadata(target) {
+        Ok(m) => Some(Stamp::of(&m)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(WriteError::Io(e)),
+    };
+    if now != read.map(Stamp::of) {
+        return Ok(Written::ChangedMeanwhile);
+    }
+    tmp.persist(target).map_err(|e| WriteError::Io(e.error))?;
     // The rename is durable only once the directory entry is.
-    File::open(dir)?.sync_all()
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(WriteError::Io)?;
+    Ok(Written::Done)
 }
 
 /// Temp files of ours that a killed writer left behind. Safe to remove: we hold the lock, so no

@@ -19,11 +19,24 @@ use crate::session::{self, Holding, Session};
 /// Everything that can go wrong reading or writing a shared file. Each message names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot read {}: {source}", path.display())]
+    // The io::Error is part of the message, not a `source`: `{:#}` would print it twice.
+    #[error("cannot read {}: {cause}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
+    #[error(
+        "{} is {what}, not a regular file; refusing to read or replace it (nothing was changed)",
+        path.display()
+    )]
+    NotRegular { path: PathBuf, what: &'static str },
+    #[error(
+        "{} is larger than {} MiB: refusing to read it (no credentials or config file is that big; \
+         is it the right file?)",
+        path.display(),
+        limit / (1024 * 1024)
+    )]
+    TooLarge { path: PathBuf, limit: u64 },
     #[error("{} is not valid UTF-8 text; it was left unchanged", path.display())]
     NotUtf8 { path: PathBuf },
     #[error(
@@ -35,16 +48,39 @@ pub enum StoreError {
         line: usize,
         message: &'static str,
     },
-    #[error("cannot lock {}.lock: {source}", path.display())]
+    /// `path` is the lock file itself.
+    #[error("cannot lock {}: {cause}", path.display())]
     Lock {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("cannot write {}: {source}; it was left unchanged", path.display())]
+    #[error(
+        "{} is held by another mfa-session run and was not released within {waited} s; \
+         try again when it has finished",
+        path.display()
+    )]
+    Busy { path: PathBuf, waited: u64 },
+    #[error("cannot write {}: {cause}; it was left unchanged", path.display())]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
+    #[error("refusing to write {}: {why}; it was left unchanged", path.display())]
+    Ownership { path: PathBuf, why: String },
+    #[error(
+        "refusing to write {}: it has {links} hard links, and replacing it would leave the other \
+         names holding the old secrets; replace the extra links with symlinks (ln -sf), then try \
+         again — it was left unchanged",
+        path.display()
+    )]
+    HardLinked { path: PathBuf, links: u64 },
+    #[error(
+        "{} kept being changed by another program (one that ignores {}.lock) while mfa-session \
+         was writing it; it was left as that program wrote it: close the editor and try again",
+        path.display(),
+        path.display()
+    )]
+    KeptChanging { path: PathBuf },
     #[error(transparent)]
     Edit(#[from] EditError),
     #[error(

@@ -160,11 +160,17 @@ pub const SESSION_TOKEN: &str = "FwoGZXIvYXdzEFakeSessionToken//////////wEaDFAKE
 
 /// A successful GetSessionToken body whose session expires at `expiration` (RFC 3339).
 pub fn session_xml(expiration: &str) -> String {
+    session_xml_with(SESSION_KEY_ID, SESSION_SECRET, SESSION_TOKEN, expiration)
+}
+
+/// A GetSessionToken "success" with the given credentials, for the answers a hostile or broken
+/// endpoint sends: empty keys, a past or far-future Expiration, a huge token.
+pub fn session_xml_with(key_id: &str, secret: &str, token: &str, expiration: &str) -> String {
     format!(
         "<GetSessionTokenResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  \
-         <GetSessionTokenResult>\n    <Credentials>\n      <SessionToken>{SESSION_TOKEN}</SessionToken>\n      \
-         <SecretAccessKey>{SESSION_SECRET}</SecretAccessKey>\n      <Expiration>{expiration}</Expiration>\n      \
-         <AccessKeyId>{SESSION_KEY_ID}</AccessKeyId>\n    </Credentials>\n  </GetSessionTokenResult>\n  \
+         <GetSessionTokenResult>\n    <Credentials>\n      <SessionToken>{token}</SessionToken>\n      \
+         <SecretAccessKey>{secret}</SecretAccessKey>\n      <Expiration>{expiration}</Expiration>\n      \
+         <AccessKeyId>{key_id}</AccessKeyId>\n    </Credentials>\n  </GetSessionTokenResult>\n  \
          <ResponseMetadata>\n    <RequestId>58c5dbae-abef-11e0-8cfe-09039844ac7d</RequestId>\n  </ResponseMetadata>\n\
          </GetSessionTokenResponse>\n"
     )
