@@ -39,7 +39,8 @@ fn timeout(s: &str) -> Result<Duration, String> {
         6 AWS rejected the long-term key, the signature or the clock, or denied the call, \
         7 AWS unreachable or unavailable (connection, timeout, throttling, 5xx), 8 a code or a \
         choice is needed and there is no terminal, 9 the profile is not set up (no long-term \
-        keys, or an unusable code source such as an unsafe TOTP file), 10 no valid session and no way to log in here (status: not every session is \
+        keys, an unusable code source such as an unsafe TOTP file, or an OS keyring that is \
+        absent, locked or not answering), 10 no valid session and no way to log in here (status: not every session is \
         valid), 126 or 127 exec could not run the command.\n\nSee `mfa-session man` for the full manual."
 )]
 pub struct Cli {
@@ -206,7 +207,18 @@ pub enum Command {
     /// Refuses when [PROFILE] holds a session and there are no long-term keys, or when both
     /// sections hold different keys. Without a terminal it asks nothing.
     ///
-    /// Example: mfa-session setup --profile work --mfa-process "ykman oath accounts code -s aws"
+    /// --store keyring moves the secret access key (and the TOTP seed of --totp-secret-file or
+    /// mfa_totp_secret_file) into the OS keyring (Secret Service: GNOME Keyring, KWallet):
+    /// stored, read back and compared before the line is taken out of the file, where
+    /// "mfa_store = keyring" (and "mfa_totp_secret_keyring = PATH") take its place and the seed
+    /// file is deleted. --store file moves them back, restoring the file byte for byte.
+    /// mfa-session never asks to unlock a locked keyring: it says so and stops.
+    /// See docs/security.md for what each store protects against.
+    ///
+    /// Examples:
+    ///   mfa-session setup --profile work --mfa-process "ykman oath accounts code -s aws"
+    ///   mfa-session setup --profile work --store keyring --totp-secret-file ~/work.totp
+    ///   mfa-session setup --profile work --store file
     #[command(verbatim_doc_comment)]
     Setup(SetupArgs),
     /// Print the IAM policy that makes MFA mandatory (JSON for IAM).
@@ -350,6 +362,13 @@ pub struct RefreshArgs {
     pub timeout: Duration,
 }
 
+/// `setup --store`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum StoreArg {
+    File,
+    Keyring,
+}
+
 #[derive(Debug, Args)]
 pub struct SetupArgs {
     /// The profile to set up. Default: AWS_PROFILE, else "default".
@@ -359,6 +378,11 @@ pub struct SetupArgs {
     /// The MFA device's ARN (otherwise found with ListMFADevices).
     #[arg(short, long, value_name = "ARN")]
     pub serial: Option<String>,
+
+    /// Where the secret access key and TOTP seed live: the credentials file (as aws-mfa keeps
+    /// them) or the OS keyring. Without it, where they are now.
+    #[arg(long, value_enum, value_name = "STORE")]
+    pub store: Option<StoreArg>,
 
     /// Record this command as mfa_process (prints the current code; for `refresh`).
     #[arg(long, value_name = "COMMAND", conflicts_with = "totp_secret_file")]

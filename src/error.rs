@@ -16,7 +16,7 @@
 //! | 6 | AWS rejected the long-term key, the signature or the clock, or denied the call |
 //! | 7 | AWS unreachable or unavailable: connection refused, timeout, throttling, 5xx |
 //! | 8 | input needed: no MFA code (or device choice) and no terminal to ask on |
-//! | 9 | not set up: no long-term keys, keys in the session section, or an unusable code source (unsafe TOTP file) |
+//! | 9 | not set up: no long-term keys, keys in the session section, an unusable code source (unsafe TOTP file), or an OS keyring that is absent, locked or not answering |
 //! | 10 | no valid session: missing, expired or expiring, and no way to log in here (or another mfa-session kept logging in to it past the wait bound); for `status`, not every session shown is valid; for `refresh`, not every profile ended valid |
 //! | 126 | `exec`: the command could not be run (not executable) |
 //! | 127 | `exec`: the command was not found |
@@ -133,6 +133,36 @@ pub enum RoleError {
     NoCacheDir,
 }
 
+/// The OS keyring could not give or take a secret. Never carries the secret.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyringError {
+    #[error(
+        "the OS keyring is not available ({detail}): start or unlock your desktop's keyring \
+         (GNOME Keyring, KWallet), or keep this profile's keys in the file with \
+         `mfa-session setup --store file`"
+    )]
+    Unavailable { detail: String },
+    #[error(
+        "the OS keyring is locked, and mfa-session never asks to unlock it: unlock it (log in to \
+         the desktop, or `gnome-keyring-daemon --unlock`), or keep this profile's keys in the \
+         file with `mfa-session setup --store file`"
+    )]
+    Locked,
+    #[error(
+        "the OS keyring did not answer within {seconds} s (is D-Bus or the keyring daemon \
+         stuck?); try again, or keep this profile's keys in the file with `mfa-session setup \
+         --store file`"
+    )]
+    Timeout { seconds: u64 },
+    #[error(
+        "the OS keyring has no entry for {what} although the files say it is there; run \
+         `mfa-session setup --store keyring` again from a file that holds it"
+    )]
+    Missing { what: String },
+    #[error("the OS keyring gave back something else than what was just stored; nothing was moved")]
+    Mismatch,
+}
+
 /// `exec` could not run its command.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot run {program}: {source}")]
@@ -242,6 +272,8 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
             return match e {
                 SourceError::Unsafe { .. }
                 | SourceError::BadSeed { .. }
+                | SourceError::Keyring { .. }
+                | SourceError::BadKeyringSeed { .. }
                 | SourceError::BadCommand { .. }
                 | SourceError::Read { .. } => Exit::NotSetUp,
                 _ => Exit::Mfa,
@@ -249,6 +281,9 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
         }
         if cause.is::<BadCidr>() || cause.is::<DurationError>() {
             return Exit::Usage;
+        }
+        if cause.is::<KeyringError>() {
+            return Exit::NotSetUp;
         }
         if let Some(e) = cause.downcast_ref::<SetupRefused>() {
             return match e {

@@ -18,6 +18,7 @@ pub mod error;
 pub mod logging;
 pub mod mfa;
 pub mod provider;
+pub mod secrets;
 pub mod session;
 pub mod shell;
 pub mod store;

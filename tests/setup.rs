@@ -1,5 +1,8 @@
 //! `mfa-session setup`: static keys moved losslessly, the serial found and stored, then a login
-//! that works; idempotent; refusals; code sources recorded; no terminal needed.
+//! that works; idempotent; refusals; code sources recorded; no terminal needed. `--store
+//! keyring` and `--store file` against a real Secret Service (gnome-keyring-daemon on a private
+//! D-Bus), with login, refresh, export and a role reading the keys through it, and a locked or
+//! absent keyring failing in bounded time.
 #![allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // test code: see [lints] in Cargo.toml
 
 mod common;
@@ -135,4 +138,210 @@ fn records_a_code_source_and_a_given_serial_without_network() {
     assert_eq!(lt["mfa_process"], "ykman oath accounts code -s aws");
     assert_eq!(lt["aws_access_key_id"], "AKIAONE");
     assert!(profile(&home.read_credentials(), "p").is_empty());
+}
+
+const KEY_SERVICE: &str = "mfa-session aws_secret_access_key";
+const SEED_SERVICE: &str = "mfa-session totp-seed";
+
+/// A profile whose secret key and seed are in files, ready to move into a keyring.
+fn keyring_home(moto: &str) -> (Home, common::IamUser, String) {
+    let user = common::provision_user(moto);
+    let home = Home::new();
+    let seed = home.path().join("work.totp");
+    std::fs::write(&seed, format!("{}\n", user.seed)).unwrap();
+    std::fs::set_permissions(&seed, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let original = format!(
+        "# keys\n[work-long-term]\naws_access_key_id = {}\naws_secret_access_key = {}   # mine\n\
+         mfa_serial = {}\nmfa_totp_secret_file = ~/work.totp\n\n[other]\nregion = x\n",
+        user.access_key_id, user.secret_access_key, user.serial
+    );
+    home.write_credentials(&original);
+    (home, user, original)
+}
+
+fn with_bus(home: &Home, moto: &str, bus: &str, args: &[&str]) -> Output {
+    home.cmd_at(moto)
+        .env("DBUS_SESSION_BUS_ADDRESS", bus)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    err
+}
+
+#[test]
+fn keyring_store_round_trip_with_login_refresh_export_and_a_role() {
+    let moto = common::moto();
+    let (home, user, original) = keyring_home(&moto);
+    let ss = common::SecretService::start(&home);
+    let err = ok(&with_bus(
+        &home,
+        &moto,
+        &ss.bus,
+        &["setup", "-p", "work", "--store", "keyring"],
+    ));
+    assert!(err.contains("into the OS keyring"), "{err}");
+    // Nothing under HOME holds the secret key or the seed any more (the keyring's own file is
+    // encrypted); the credentials file changed by exactly the two renamed lines.
+    assert!(common::files_containing(home.path(), &user.secret_access_key).is_empty());
+    assert!(common::files_containing(home.path(), &user.seed).is_empty());
+    let moved = original
+        .replace(
+            &format!(
+                "aws_secret_access_key = {}   # mine",
+                user.secret_access_key
+            ),
+            "mfa_store = keyring   # mine",
+        )
+        .replace(
+            "mfa_totp_secret_file = ~/work.totp",
+            "mfa_totp_secret_keyring = ~/work.totp",
+        );
+    assert_eq!(home.read_credentials(), moved);
+    assert_eq!(
+        ss.lookup(KEY_SERVICE, &user.access_key_id).as_deref(),
+        Some(user.secret_access_key.as_str())
+    );
+    assert!(ss.lookup(SEED_SERVICE, "work").is_some());
+    // Again: nothing to do, nothing changes.
+    ok(&with_bus(
+        &home,
+        &moto,
+        &ss.bus,
+        &["setup", "-p", "work", "--store", "keyring"],
+    ));
+    assert_eq!(home.read_credentials(), moved);
+
+    // A role from the source's long-term keys (read from the keyring), then refresh with the
+    // seed from the keyring, then export.
+    home.write_config(
+        "[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/Admin\nsource_profile = work\n",
+    );
+    let role = with_bus(
+        &home,
+        &moto,
+        &ss.bus,
+        &["credential-process", "-p", "admin"],
+    );
+    ok(&role);
+    assert!(String::from_utf8_lossy(&role.stdout).contains("\"AccessKeyId\""));
+    let out = home
+        .cmd_at(&moto)
+        .env("DBUS_SESSION_BUS_ADDRESS", &ss.bus)
+        .args(["refresh", "-p", "work"])
+        .output()
+        .unwrap();
+    let err = ok(&out);
+    assert!(err.contains("[work] renewed until"), "{err}");
+    let session = profile(&home.read_credentials(), "work");
+    assert!(session["aws_access_key_id"].starts_with("ASIA"));
+    let export = with_bus(&home, &moto, &ss.bus, &["export", "-p", "work"]);
+    ok(&export);
+    assert!(String::from_utf8_lossy(&export.stdout).contains(&session["aws_access_key_id"]));
+
+    // And back: the credentials file is byte-identical to the original (bar the session
+    // written meanwhile), the seed file is back with mode 600, the keyring holds nothing.
+    let out = with_bus(
+        &home,
+        &moto,
+        &ss.bus,
+        &["setup", "-p", "work", "--store", "file"],
+    );
+    ok(&out);
+    let back = home.read_credentials();
+    assert!(back.starts_with(&original), "{back}");
+    let seed = home.path().join("work.totp");
+    assert_eq!(
+        std::fs::read_to_string(&seed).unwrap().trim(),
+        user.seed.to_ascii_uppercase()
+    );
+    assert_eq!(
+        std::fs::metadata(&seed).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(ss.lookup(KEY_SERVICE, &user.access_key_id).is_none());
+    assert!(ss.lookup(SEED_SERVICE, "work").is_none());
+}
+
+#[test]
+fn a_locked_or_absent_keyring_fails_in_bounded_time_without_a_prompt() {
+    let moto = common::moto();
+    let (home, _, _) = keyring_home(&moto);
+    let ss = common::SecretService::start(&home);
+    ok(&with_bus(
+        &home,
+        &moto,
+        &ss.bus,
+        &["setup", "-p", "work", "--store", "keyring"],
+    ));
+    let before = home.read_credentials();
+    ss.lock();
+    let start = std::time::Instant::now();
+    let out = with_bus(
+        &home,
+        &moto,
+        &ss.bus,
+        &["login", "-p", "work", "-c", "123456"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(9), "{err}");
+    assert!(
+        err.contains("keyring is locked") && err.contains("--store file"),
+        "{err}"
+    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(15));
+    // refresh: the profile fails, in bounded time, and the keyring stays locked (no unlock
+    // prompt was raised).
+    let start = std::time::Instant::now();
+    let out = home
+        .cmd_at(&moto)
+        .env("DBUS_SESSION_BUS_ADDRESS", &ss.bus)
+        .args(["refresh", "-p", "work"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(10), "{err}");
+    assert!(err.contains("keyring is locked"), "{err}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(15));
+    assert_eq!(ss.collection_locked(), Some(true));
+    // No Secret Service at all: no bus address.
+    let start = std::time::Instant::now();
+    let out = home
+        .cmd_at(&moto)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .args(["login", "-p", "work", "-c", "123456"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(9), "{err}");
+    assert!(err.contains("keyring is not available"), "{err}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(15));
+    // A bus that accepts the connection and never answers: given up after 10 s.
+    let socket = home.path().join("silent-bus");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let silent = std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().take(2).collect();
+        std::thread::sleep(std::time::Duration::from_secs(20));
+        drop(held);
+    });
+    let start = std::time::Instant::now();
+    let out = home
+        .cmd_at(&moto)
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            format!("unix:path={}", socket.display()),
+        )
+        .args(["login", "-p", "work", "-c", "123456"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(9), "{err}");
+    assert!(err.contains("did not answer within 10 s"), "{err}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(15));
+    assert_eq!(home.read_credentials(), before);
+    drop(silent);
 }

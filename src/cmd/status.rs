@@ -110,7 +110,10 @@ pub fn row(
         seconds_left: expiration.map(|e| (e - now).num_seconds()),
         expiration,
         serial,
-        source: long_term.map(|_| long_term_name),
+        source: long_term.map(|lt| match crate::secrets::Store::of(lt) {
+            crate::secrets::Store::Keyring => format!("{long_term_name} (keyring)"),
+            crate::secrets::Store::File => long_term_name,
+        }),
     }
 }
 

@@ -26,8 +26,19 @@ pub const PROCESS_TIMEOUT: Duration = Duration::from_secs(30);
 /// A configured non-interactive source, and where it was configured (for messages).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
-    Process { command: String, origin: String },
-    TotpFile { path: PathBuf, origin: String },
+    Process {
+        command: String,
+        origin: String,
+    },
+    TotpFile {
+        path: PathBuf,
+        origin: String,
+    },
+    /// A seed in the OS keyring, stored for `profile` by `setup --store keyring`.
+    TotpKeyring {
+        profile: String,
+        origin: String,
+    },
 }
 
 /// Why a source could not give a code. Never carries the code or the seed.
@@ -66,6 +77,10 @@ pub enum SourceError {
     },
     #[error("the TOTP secret file {} ({origin}) does not hold a base32 seed", path.display())]
     BadSeed { path: PathBuf, origin: String },
+    #[error("cannot read the TOTP seed from the OS keyring ({origin}): {cause}")]
+    Keyring { origin: String, cause: String },
+    #[error("the TOTP seed in the OS keyring ({origin}) is not a base32 seed")]
+    BadKeyringSeed { origin: String },
 }
 
 impl Source {
@@ -73,7 +88,22 @@ impl Source {
     pub fn code(&self, serial: &str, profile: &str, unix_time: u64) -> Result<Secret, SourceError> {
         match self {
             Source::Process { command, origin } => run_process(command, origin, serial, profile),
-            Source::TotpFile { path, origin } => totp_from_file(path, origin, unix_time),
+            Source::TotpFile { path, origin } => {
+                let seed = read_seed_file(path, origin)?;
+                totp(&seed, unix_time).ok_or_else(|| SourceError::BadSeed {
+                    path: path.clone(),
+                    origin: origin.clone(),
+                })
+            }
+            Source::TotpKeyring { profile, origin } => {
+                let seed = crate::secrets::seed(profile).map_err(|e| SourceError::Keyring {
+                    origin: origin.clone(),
+                    cause: e.to_string(),
+                })?;
+                totp(&seed, unix_time).ok_or_else(|| SourceError::BadKeyringSeed {
+                    origin: origin.clone(),
+                })
+            }
         }
     }
 
@@ -82,6 +112,9 @@ impl Source {
             Source::Process { origin, .. } => format!("mfa_process ({origin})"),
             Source::TotpFile { path, origin } => {
                 format!("the TOTP secret file {} ({origin})", path.display())
+            }
+            Source::TotpKeyring { origin, .. } => {
+                format!("the TOTP seed in the OS keyring ({origin})")
             }
         }
     }
@@ -307,7 +340,9 @@ impl Drop for ForegroundTerminal {
     }
 }
 
-fn totp_from_file(path: &Path, origin: &str, unix_time: u64) -> Result<Secret, SourceError> {
+/// The base32 seed in a TOTP secret file, normalised (no blanks or padding, upper case), after
+/// the checks of the module documentation. The seed is checked to decode.
+pub fn read_seed_file(path: &Path, origin: &str) -> Result<Secret, SourceError> {
     let read_err = |cause| SourceError::Read {
         path: path.to_path_buf(),
         origin: origin.to_string(),
@@ -354,24 +389,31 @@ fn totp_from_file(path: &Path, origin: &str, unix_time: u64) -> Result<Secret, S
     file.take(4096)
         .read_to_string(&mut text)
         .map_err(read_err)?;
-    let seed: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '=')
-        .collect::<String>()
-        .to_ascii_uppercase();
-    let bad_seed = || SourceError::BadSeed {
-        path: path.to_path_buf(),
-        origin: origin.to_string(),
-    };
-    let bytes = totp_rs::Secret::Encoded(seed)
-        .to_bytes()
-        .map_err(|_| bad_seed())?;
-    if bytes.is_empty() {
-        return Err(bad_seed());
+    let seed = Secret::new(
+        text.chars()
+            .filter(|c| !c.is_whitespace() && *c != '=')
+            .collect::<String>()
+            .to_ascii_uppercase(),
+    );
+    match totp(&seed, 0) {
+        Some(_) => Ok(seed),
+        None => Err(SourceError::BadSeed {
+            path: path.to_path_buf(),
+            origin: origin.to_string(),
+        }),
     }
+}
+
+/// The RFC 6238 code (SHA-1, 6 digits, 30 s) of a base32 seed at `unix_time`; `None` when the
+/// seed does not decode.
+fn totp(seed: &Secret, unix_time: u64) -> Option<Secret> {
+    let bytes = totp_rs::Secret::Encoded(seed.expose().to_string())
+        .to_bytes()
+        .ok()
+        .filter(|b| !b.is_empty())?;
     let code =
         totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).generate(unix_time);
-    Ok(Secret::new(code))
+    Some(Secret::new(code))
 }
 
 #[cfg(test)]

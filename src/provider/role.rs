@@ -199,11 +199,12 @@ impl RoleProvider {
         } else {
             let long_term = ctx.long_term(&source);
             let lt = files.credentials.profile(&long_term).unwrap_or_default();
-            let (id, secret) = session::key_pair(&lt)
+            let (id, secret) = crate::secrets::long_term_keys(&lt)?
                 .or_else(|| {
                     (Holding::of(&source_props) == Holding::LongTermKeys)
                         .then(|| session::key_pair(&source_props))
                         .flatten()
+                        .map(|(id, s)| (id, Secret::new(s)))
                 })
                 .ok_or_else(|| RoleError::SourceWithoutKeys {
                     profile: role.name.clone(),
@@ -228,7 +229,7 @@ impl RoleProvider {
             Some((
                 LongTermKeys {
                     access_key_id: id,
-                    secret_access_key: Secret::new(secret),
+                    secret_access_key: secret,
                 },
                 serial,
                 code_source,

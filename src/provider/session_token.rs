@@ -48,7 +48,7 @@ pub fn plan(req: &SessionRequest, ctx: &Ctx, files: &Files) -> anyhow::Result<Pl
     let long_term = ctx.long_term(&profile);
     let session_props = files.credentials.profile(&profile).unwrap_or_default();
     let lt = files.credentials.profile(&long_term).unwrap_or_default();
-    let Some((id, secret)) = session::key_pair(&lt) else {
+    let Some((id, secret)) = crate::secrets::long_term_keys(&lt)? else {
         let path = files.credentials_path.clone();
         return Err(
             if Holding::of(&session_props) == Holding::LongTermKeys && lt.is_empty() {
@@ -85,7 +85,7 @@ pub fn plan(req: &SessionRequest, ctx: &Ctx, files: &Files) -> anyhow::Result<Pl
         credentials_path: files.credentials_path.clone(),
         keys: LongTermKeys {
             access_key_id: id,
-            secret_access_key: Secret::new(secret),
+            secret_access_key: secret,
         },
         serial,
         source,
@@ -163,7 +163,8 @@ pub async fn list_devices<A: MfaApi>(api: &A) -> Result<(Vec<String>, String), A
     }
 }
 
-/// `--mfa-process`, else `mfa_process`, else `mfa_totp_secret_file`, each from `[profile P]` of
+/// `--mfa-process`, else `mfa_process`, else a seed in the OS keyring (`mfa_totp_secret_keyring`
+/// in `[P-long-term]`), else `mfa_totp_secret_file`, each from `[profile P]` of
 /// the config file first, then from `[P-long-term]`.
 pub fn configured_source(
     req: &SessionRequest,
@@ -190,6 +191,12 @@ pub fn configured_source(
                 origin: origin.clone(),
             });
         }
+    }
+    if lt.contains_key(crate::secrets::SEED_KEY) {
+        return Some(Source::TotpKeyring {
+            profile: profile.to_string(),
+            origin: format!("[{long_term}]"),
+        });
     }
     for (props, origin) in &places {
         if let Some(path) = props.get("mfa_totp_secret_file").filter(|c| !c.is_empty()) {

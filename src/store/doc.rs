@@ -630,6 +630,41 @@ impl Document {
         Ok(())
     }
 
+    /// Renames the property `old_key` of `profile` to `new_key = value` on the same line,
+    /// keeping its position, spacing and inline comment, so that renaming it back restores the
+    /// file byte for byte. Returns whether the profile had `old_key`.
+    pub fn rename(
+        &mut self,
+        profile: &str,
+        old_key: &str,
+        new_key: &str,
+        value: &str,
+    ) -> Result<bool, EditError> {
+        Self::check(profile, new_key, Some(value))?;
+        let owners = self.owners();
+        let defining = (0..self.lines.len()).rev().find(|&i| {
+            Self::is_profile(&owners[i], profile)
+                && self.key(i).is_some_and(|k| k.eq_ignore_ascii_case(old_key))
+        });
+        drop(owners);
+        let Some(i) = defining else {
+            return Ok(false);
+        };
+        self.refuse_colon(i)?;
+        let Kind::Property { key, .. } = self.lines[i].kind else {
+            unreachable!("the defining line is a property")
+        };
+        let text = self.text(i);
+        let renamed = format!("{}{new_key}{}", &text[..key.0], &text[key.1..]);
+        let kind = Kind::Property {
+            key: Span(key.0, key.0 + new_key.len()),
+            colon: false,
+        };
+        let line = Line::owned(rewrite_value(&renamed, value), self.lines[i].eol, kind);
+        self.replace_property(i, Some(line));
+        Ok(true)
+    }
+
     /// `key : value` lines are read but never edited.
     fn refuse_colon(&self, i: usize) -> Result<(), EditError> {
         match self.lines[i].kind {
@@ -888,6 +923,27 @@ mod tests {
         // Still an error where no reader accepts it.
         assert!(Document::parse(FileKind::Credentials, "[p]\n: v\n").is_err());
         assert!(Document::parse(FileKind::Credentials, "[p]\nnothing\n").is_err());
+    }
+
+    #[test]
+    fn rename_keeps_the_line_and_round_trips() {
+        let text = "[p]\r\nregion=x\r\naws_secret_access_key = s3cr3t  # mine\r\nz = 1";
+        let mut doc = Document::parse(FileKind::Credentials, text).unwrap();
+        assert!(
+            doc.rename("p", "aws_secret_access_key", "mfa_store", "keyring")
+                .unwrap()
+        );
+        assert_eq!(
+            doc.to_string(),
+            "[p]\r\nregion=x\r\nmfa_store = keyring  # mine\r\nz = 1"
+        );
+        assert_eq!(doc.profile("p").unwrap()["mfa_store"], "keyring");
+        assert!(
+            doc.rename("p", "mfa_store", "aws_secret_access_key", "s3cr3t")
+                .unwrap()
+        );
+        assert_eq!(doc.to_string(), text);
+        assert!(!doc.rename("p", "nothing", "x", "y").unwrap());
     }
 
     #[test]

@@ -265,3 +265,171 @@ pub fn profile(text: &str, name: &str) -> std::collections::BTreeMap<String, Str
         .profile(name)
         .unwrap_or_default()
 }
+
+/// A real Secret Service for one test: a private D-Bus session bus and `gnome-keyring-daemon`
+/// with a login keyring created and unlocked with a test password, its files under the test's
+/// HOME. Both die with this value. Fails loudly when the Debian packages are missing
+/// (`scripts/setup-test-env` installs `dbus-daemon`, `gnome-keyring` and `libsecret-tools`).
+pub struct SecretService {
+    /// The bus address to hand to mfa-session as `DBUS_SESSION_BUS_ADDRESS`.
+    pub bus: String,
+    dbus_pid: i32,
+    keyring: std::process::Child,
+    home: PathBuf,
+}
+
+impl SecretService {
+    pub fn start(home: &Home) -> SecretService {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+        let out = Command::new("dbus-daemon")
+            .args(["--session", "--fork", "--print-address=1", "--print-pid=2"])
+            .env("HOME", home.path())
+            .output()
+            .expect("dbus-daemon is needed for the keyring tests: run scripts/setup-test-env");
+        assert!(out.status.success(), "dbus-daemon failed: {out:?}");
+        let bus = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        let dbus_pid: i32 = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter_map(|l| l.trim().parse().ok())
+            .next()
+            .expect("dbus-daemon printed its pid");
+        let mut keyring = Command::new("gnome-keyring-daemon")
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .env_clear()
+            .env("HOME", home.path())
+            .env("PATH", std::env::var_os("PATH").unwrap())
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect(
+                "gnome-keyring-daemon is needed for the keyring tests: run scripts/setup-test-env",
+            );
+        let mut stdin = keyring.stdin.take().unwrap();
+        stdin.write_all(b"test-password").unwrap();
+        drop(stdin);
+        let mut ss = SecretService {
+            bus,
+            dbus_pid,
+            keyring,
+            home: home.path().to_path_buf(),
+        };
+        // Ready when our daemon owns the Secret Service name (asked of the bus itself: asking
+        // the service would make D-Bus start a second, locked daemon) and the login collection
+        // is unlocked.
+        for _ in 0..200 {
+            let owned = ss
+                .tool("dbus-send")
+                .args([
+                    "--session",
+                    "--dest=org.freedesktop.DBus",
+                    "--print-reply",
+                    "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus.NameHasOwner",
+                    "string:org.freedesktop.secrets",
+                ])
+                .output()
+                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("true"));
+            if owned && ss.collection_locked() == Some(false) {
+                return ss;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!(
+            "the Secret Service did not come up on {}: keyring daemon {:?}",
+            ss.bus,
+            ss.keyring.try_wait()
+        );
+    }
+
+    fn tool(&self, program: &str) -> std::process::Command {
+        let mut c = std::process::Command::new(program);
+        c.env_clear()
+            .env("HOME", &self.home)
+            .env("PATH", std::env::var_os("PATH").unwrap())
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus);
+        c
+    }
+
+    /// Whether the login collection is locked (`None`: no answer yet).
+    pub fn collection_locked(&self) -> Option<bool> {
+        let out = self
+            .tool("dbus-send")
+            .args([
+                "--session",
+                "--dest=org.freedesktop.secrets",
+                "--print-reply",
+                "/org/freedesktop/secrets/collection/login",
+                "org.freedesktop.DBus.Properties.Get",
+                "string:org.freedesktop.Secret.Collection",
+                "string:Locked",
+            ])
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        out.status.success().then(|| text.contains("true"))
+    }
+
+    /// Locks the login collection, as a screen lock or a timeout would.
+    pub fn lock(&self) {
+        let out = self
+            .tool("dbus-send")
+            .args([
+                "--session",
+                "--dest=org.freedesktop.secrets",
+                "--type=method_call",
+                "--print-reply",
+                "/org/freedesktop/secrets",
+                "org.freedesktop.Secret.Service.Lock",
+                "array:objpath:/org/freedesktop/secrets/collection/login",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(self.collection_locked(), Some(true));
+    }
+
+    /// What the keyring holds for (`service`, `username`), read with libsecret's `secret-tool`.
+    pub fn lookup(&self, service: &str, username: &str) -> Option<String> {
+        let out = self
+            .tool("secret-tool")
+            .args(["lookup", "service", service, "username", username])
+            .output()
+            .expect("secret-tool is needed for the keyring tests: run scripts/setup-test-env");
+        let text = String::from_utf8(out.stdout).unwrap();
+        (out.status.success() && !text.is_empty()).then_some(text)
+    }
+}
+
+impl Drop for SecretService {
+    fn drop(&mut self) {
+        let _ = self.keyring.kill();
+        let _ = self.keyring.wait();
+        unsafe { libc::kill(self.dbus_pid, libc::SIGTERM) };
+    }
+}
+
+/// Every file under `dir` whose bytes contain `needle` (for "no secret left on disk" checks).
+pub fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            if meta.is_dir() {
+                stack.push(path);
+            } else if meta.is_file()
+                && std::fs::read(&path)
+                    .is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
+            {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
