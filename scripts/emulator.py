@@ -16,6 +16,8 @@ the pinned moto in-process and then runs moto's own server (same arguments as `m
 - AssumeRole with SerialNumber/TokenCode gets the same MFA checks (the caller being the user of a
   long-term key or of a session issued above); the role itself is stock moto.
 - ListMFADevices without UserName lists the caller's devices, as AWS does (stock moto fails).
+- An inactive or deleted long-term key is rejected by GetSessionToken, AssumeRole and
+  GetCallerIdentity (InvalidClientTokenId), as AWS rejects it; stock moto accepts it.
 - With MFA_SESSION_EMULATOR_CALLS set to a file path, every GetSessionToken, AssumeRole and
   ListMFADevices call appends a line "USER ACTION" to that file, so tests can count exactly
   how many calls a run of mfa-session made (the single-flight tests need this).
@@ -66,12 +68,23 @@ _used_codes: set = set()  # (serial, step)
 _session_users: dict = {}  # session access key id -> (account, partition, user name)
 
 
+def _active_user(iam, key_id):
+    """The user of a long-term key, or None when the key is unknown; InvalidClientTokenId when
+    it is inactive."""
+    user = iam.get_user_from_access_key_id(key_id)
+    if user is not None:
+        for key in iam.list_access_keys(user.name):
+            if key.access_key_id == key_id and key.status != "Active":
+                raise InvalidClientTokenId("The security token included in the request is invalid.")
+    return user
+
+
 def _caller(self):
     """The IAM user signing this request: by long-term key, or by a session issued here."""
     backend = self.backend
     iam = iam_backends[backend.account_id][backend.partition]
     key_id = self.get_access_key()
-    user = iam.get_user_from_access_key_id(key_id)
+    user = _active_user(iam, key_id)
     if user is None:
         with _lock:
             owner = _session_users.get(key_id)
@@ -122,7 +135,7 @@ def get_session_token(self):
         )
     backend = self.backend
     iam = iam_backends[backend.account_id][backend.partition]
-    user = iam.get_user_from_access_key_id(self.get_access_key())
+    user = _active_user(iam, self.get_access_key())
     _count(user, "GetSessionToken")
     if user is None:
         raise InvalidClientTokenId("The security token included in the request is invalid.")
@@ -152,6 +165,12 @@ def get_caller_identity(self, access_key_id, region):
     if owner:
         account, partition, name = owner
         user = iam_backends[account][partition].get_user(name)
+        return user.id, user.arn, user.account_id
+    if access_key_id.startswith("AKIA"):
+        iam = iam_backends[self.account_id][getattr(self, "partition", "aws")]
+        user = _active_user(iam, access_key_id)
+        if user is None:
+            raise InvalidClientTokenId("The security token included in the request is invalid.")
         return user.id, user.arn, user.account_id
     return _stock_caller_identity(self, access_key_id, region)
 

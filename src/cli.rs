@@ -221,6 +221,23 @@ pub enum Command {
     ///   mfa-session setup --profile work --store file
     #[command(verbatim_doc_comment)]
     Setup(SetupArgs),
+    /// Replace a profile's long-term access key with a new one, using its MFA session.
+    ///
+    /// Logs in first if needed (IAM refuses key calls without MFA under an MFA-enforcing
+    /// policy), then: CreateAccessKey; store the new key where the old one was (file or
+    /// keyring); prove it works with GetCallerIdentity; DeleteAccessKey the old one (or, with
+    /// --keep-old, deactivate it). Killed or failing at any step, a stored key that works is
+    /// left, and the message says which keys exist at AWS and what to do. A user who already
+    /// has two keys (the most AWS allows) is refused with the list, unless --delete names the
+    /// other one. The creation time of the new key is recorded as mfa_key_created, and
+    /// `status` shows the key's age.
+    ///
+    /// Examples:
+    ///   mfa-session rotate --profile work
+    ///   mfa-session rotate --profile work --keep-old
+    ///   mfa-session rotate --profile work --delete AKIAOLDUNUSEDKEY0000
+    #[command(verbatim_doc_comment)]
+    Rotate(RotateArgs),
     /// Print the IAM policy that makes MFA mandatory (JSON for IAM).
     ///
     /// Users may manage only their own MFA device and password; everything else is denied
@@ -358,6 +375,29 @@ pub struct RefreshArgs {
     pub mfa_process: Option<String>,
 
     /// Give up on an AWS call attempt after this long (each call is tried 3 times).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = timeout)]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The profile whose key to rotate. Default: AWS_PROFILE, else "default".
+    #[arg(short, long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// Deactivate the old key instead of deleting it.
+    #[arg(long)]
+    pub keep_old: bool,
+
+    /// When the user already has two keys: delete this one (not the stored one) first.
+    #[arg(long, value_name = "KEY_ID")]
+    pub delete: Option<String>,
+
+    /// Region for the IAM/STS endpoints. Default: as for login.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Give up on an AWS call attempt after this long.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = timeout)]
     pub timeout: Duration,
 }

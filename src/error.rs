@@ -163,6 +163,35 @@ pub enum KeyringError {
     Mismatch,
 }
 
+/// `rotate` stopped. Each message says what exists at AWS and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum RotateError {
+    #[error("[profile {profile}] is a role profile; rotate the keys of its source profile")]
+    RoleProfile { profile: String },
+    #[error(
+        "the MFA session belongs to {arn}, not to an IAM user; only IAM users have access keys to rotate"
+    )]
+    NotAUser { arn: String },
+    #[error(
+        "IAM user {user} already has two access keys, the most AWS allows: {keys}. {stored} is \
+         the stored one; pass --delete KEY_ID to delete the other one first"
+    )]
+    TwoKeys {
+        user: String,
+        keys: String,
+        stored: String,
+    },
+    #[error("--delete {id}: that is the key stored for this profile; name the other key")]
+    WouldDeleteStored { id: String },
+    #[error("rotation stopped while {step} ({cause}). {state}; {fix}")]
+    Step {
+        step: &'static str,
+        cause: String,
+        state: String,
+        fix: String,
+    },
+}
+
 /// `exec` could not run its command.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot run {program}: {source}")]
@@ -284,6 +313,15 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
         }
         if cause.is::<KeyringError>() {
             return Exit::NotSetUp;
+        }
+        if let Some(e) = cause.downcast_ref::<RotateError>() {
+            return match e {
+                RotateError::RoleProfile { .. } | RotateError::WouldDeleteStored { .. } => {
+                    Exit::Usage
+                }
+                RotateError::TwoKeys { .. } | RotateError::NotAUser { .. } => Exit::Refused,
+                RotateError::Step { .. } => Exit::Failure,
+            };
         }
         if let Some(e) = cause.downcast_ref::<SetupRefused>() {
             return match e {

@@ -345,3 +345,250 @@ fn a_locked_or_absent_keyring_fails_in_bounded_time_without_a_prompt() {
     assert_eq!(home.read_credentials(), before);
     drop(silent);
 }
+
+// ---- rotate ----------------------------------------------------------------------------
+
+/// The access key ids IAM has for `user` (asked as the emulator's admin).
+fn keys_at_aws(moto: &str, user: &str) -> Vec<String> {
+    common::runtime().block_on(async {
+        common::admin_iam(moto)
+            .list_access_keys()
+            .user_name(user)
+            .send()
+            .await
+            .unwrap()
+            .access_key_metadata
+            .into_iter()
+            .filter_map(|k| k.access_key_id)
+            .collect()
+    })
+}
+
+/// GetCallerIdentity signed with long-term keys, through the AWS CLI: the ARN, or None when
+/// AWS rejects the key.
+fn cli_identity(home: &Home, moto: &str, id: &str, secret: &str) -> Option<String> {
+    let out = std::process::Command::new(common::venv().join("bin/aws"))
+        .args([
+            "sts",
+            "get-caller-identity",
+            "--endpoint-url",
+            moto,
+            "--region",
+            "us-east-1",
+        ])
+        .args(["--output", "text", "--query", "Arn"])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("AWS_ACCESS_KEY_ID", id)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .output()
+        .unwrap();
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn next_code(user: &common::IamUser) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    common::totp_at(&user.seed, now + 30)
+}
+
+#[test]
+fn rotate_replaces_the_key_in_the_file_and_the_old_one_stops_working() {
+    let moto = common::moto();
+    let (home, user, _) = keyring_home(&moto);
+    let out = home
+        .cmd_at(&moto)
+        .args(["rotate", "-p", "work"])
+        .output()
+        .unwrap();
+    let err = ok(&out);
+    assert!(err.contains("deleted"), "{err}");
+    let lt = profile(&home.read_credentials(), "work-long-term");
+    let new_id = lt["aws_access_key_id"].clone();
+    assert_ne!(new_id, user.access_key_id);
+    assert_eq!(
+        keys_at_aws(&moto, &user.name),
+        std::slice::from_ref(&new_id)
+    );
+    let arn = cli_identity(&home, &moto, &new_id, &lt["aws_secret_access_key"]).unwrap();
+    assert!(arn.ends_with(&format!(":user/{}", user.name)), "{arn}");
+    assert_eq!(
+        cli_identity(&home, &moto, &user.access_key_id, &user.secret_access_key),
+        None,
+        "the old key is rejected"
+    );
+    // A new session from the new key, used by the AWS CLI.
+    ok(&home
+        .cmd_at(&moto)
+        .args(["login", "-p", "work", "--force", "-c", &next_code(&user)])
+        .output()
+        .unwrap());
+    let out = std::process::Command::new(common::venv().join("bin/aws"))
+        .args([
+            "sts",
+            "get-caller-identity",
+            "--profile",
+            "work",
+            "--endpoint-url",
+            &moto,
+        ])
+        .args([
+            "--region",
+            "us-east-1",
+            "--output",
+            "text",
+            "--query",
+            "Arn",
+        ])
+        .env_clear()
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&user.name));
+    // status knows the key's age now.
+    let status = home.cmd().args(["status", "--json"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&status.stdout).contains("\"key_created\":\"20"));
+}
+
+#[test]
+fn rotate_with_two_keys_refuses_unless_told_which_to_delete() {
+    let moto = common::moto();
+    let (home, user, _) = keyring_home(&moto);
+    let extra = common::runtime().block_on(async {
+        common::admin_iam(&moto)
+            .create_access_key()
+            .user_name(&user.name)
+            .send()
+            .await
+            .unwrap()
+            .access_key
+            .unwrap()
+            .access_key_id
+    });
+    let before = home.read_credentials();
+    let out = home
+        .cmd_at(&moto)
+        .args(["rotate", "-p", "work"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains(&extra) && err.contains(&user.access_key_id) && err.contains("--delete"),
+        "{err}"
+    );
+    let out = home
+        .cmd_at(&moto)
+        .args(["rotate", "-p", "work", "--delete", &user.access_key_id])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // The session made by the first attempt stays; the long-term section is untouched.
+    let lt = |t: &str| profile(t, "work-long-term");
+    assert_eq!(lt(&home.read_credentials()), lt(&before));
+    ok(&home
+        .cmd_at(&moto)
+        .args(["rotate", "-p", "work", "--delete", &extra, "--keep-old"])
+        .output()
+        .unwrap());
+    let keys = keys_at_aws(&moto, &user.name);
+    let new_id = lt(&home.read_credentials())["aws_access_key_id"].clone();
+    assert_eq!(keys.len(), 2, "the new key and the deactivated old one");
+    assert!(keys.contains(&new_id) && keys.contains(&user.access_key_id) && !keys.contains(&extra));
+    assert_eq!(
+        cli_identity(&home, &moto, &user.access_key_id, &user.secret_access_key),
+        None,
+        "the deactivated key is rejected"
+    );
+}
+
+#[test]
+fn rotate_moves_keyring_keys_too() {
+    let moto = common::moto();
+    let (home, user, _) = keyring_home(&moto);
+    let ss = common::SecretService::start(&home);
+    ok(&with_bus(
+        &home,
+        &moto,
+        &ss.bus,
+        &["setup", "-p", "work", "--store", "keyring"],
+    ));
+    ok(&with_bus(&home, &moto, &ss.bus, &["rotate", "-p", "work"]));
+    let lt = profile(&home.read_credentials(), "work-long-term");
+    let new_id = lt["aws_access_key_id"].clone();
+    assert_eq!(lt["mfa_store"], "keyring");
+    assert!(!lt.contains_key("aws_secret_access_key"));
+    let secret = ss
+        .lookup(KEY_SERVICE, &new_id)
+        .expect("the new secret is in the keyring");
+    assert!(ss.lookup(KEY_SERVICE, &user.access_key_id).is_none());
+    assert!(cli_identity(&home, &moto, &new_id, &secret).is_some());
+    assert_eq!(keys_at_aws(&moto, &user.name), [new_id]);
+}
+
+/// SIGKILL at random moments of rotate, over and over: every time, the stored key works.
+#[test]
+fn rotate_killed_at_any_step_leaves_a_working_stored_key() {
+    let moto = common::moto();
+    let (home, user, _) = keyring_home(&moto);
+    // A session first, so each rotate below goes straight to the key calls.
+    ok(&home
+        .cmd_at(&moto)
+        .args(["login", "-p", "work"])
+        .output()
+        .unwrap());
+    let bin = assert_cmd::cargo::cargo_bin("mfa-session");
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+    let mut killed = 0;
+    for round in 0..12u64 {
+        let delay = (seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(round * 1442695040888963407)
+            >> 33)
+            % 120;
+        let mut child = std::process::Command::new(&bin)
+            .args(["rotate", "-p", "work"])
+            .env_clear()
+            .env("HOME", home.path())
+            .env("PATH", std::env::var_os("PATH").unwrap())
+            .env("AWS_ENDPOINT_URL", &moto)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+        let status = child.wait().unwrap();
+        killed += usize::from(!status.success());
+        let lt = profile(&home.read_credentials(), "work-long-term");
+        let stored = lt["aws_access_key_id"].clone();
+        assert!(
+            cli_identity(&home, &moto, &stored, &lt["aws_secret_access_key"]).is_some(),
+            "round {round} (killed after {delay} ms): the stored key {stored} does not work"
+        );
+        // A kill between create and delete leaves a second key: remove the unstored one, as
+        // the message of the next rotate would say.
+        for other in keys_at_aws(&moto, &user.name)
+            .into_iter()
+            .filter(|k| *k != stored)
+        {
+            common::runtime().block_on(async {
+                common::admin_iam(&moto)
+                    .delete_access_key()
+                    .user_name(&user.name)
+                    .access_key_id(other)
+                    .send()
+                    .await
+                    .unwrap()
+            });
+        }
+    }
+    eprintln!("rotate: {killed} of 12 runs killed mid-way; the stored key worked after each");
+}

@@ -576,6 +576,109 @@ impl MfaApi for SdkApi {
     }
 }
 
+/// One access key of an IAM user, as ListAccessKeys reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessKeyInfo {
+    pub id: String,
+    pub active: bool,
+    pub created: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The IAM calls of key rotation, signed with the user's MFA session (IAM refuses them without
+/// MFA under an MFA-enforcing policy).
+pub trait KeyApi {
+    fn list_access_keys(
+        &self,
+        user: &str,
+    ) -> impl Future<Output = Result<Vec<AccessKeyInfo>, AwsError>>;
+    fn create_access_key(&self, user: &str)
+    -> impl Future<Output = Result<LongTermKeys, AwsError>>;
+    fn delete_access_key(&self, user: &str, id: &str)
+    -> impl Future<Output = Result<(), AwsError>>;
+    fn deactivate_access_key(
+        &self,
+        user: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<(), AwsError>>;
+}
+
+impl KeyApi for SdkApi {
+    async fn list_access_keys(&self, user: &str) -> Result<Vec<AccessKeyInfo>, AwsError> {
+        self.usable()?;
+        let out = self
+            .iam
+            .list_access_keys()
+            .user_name(user)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ListAccessKeys", self.max_attempts, e))?;
+        Ok(out
+            .access_key_metadata
+            .into_iter()
+            .filter_map(|k| {
+                Some(AccessKeyInfo {
+                    id: k.access_key_id?,
+                    active: k.status.as_ref().is_some_and(|s| s.as_str() == "Active"),
+                    created: k
+                        .create_date
+                        .and_then(|d| DateTime::from_timestamp(d.secs(), d.subsec_nanos())),
+                })
+            })
+            .collect())
+    }
+
+    async fn create_access_key(&self, user: &str) -> Result<LongTermKeys, AwsError> {
+        self.usable()?;
+        // Not retried: a retry after a lost answer would create a second key.
+        let out = self
+            .iam
+            .create_access_key()
+            .user_name(user)
+            .customize()
+            .config_override(iam::config::Builder::default().retry_config(
+                iam::config::retry::RetryConfig::standard().with_max_attempts(ONE_ATTEMPT),
+            ))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("CreateAccessKey", ONE_ATTEMPT, e))?;
+        let k = out.access_key.ok_or(AwsError::Malformed {
+            op: "CreateAccessKey",
+            what: "no AccessKey in the response",
+        })?;
+        let keys = LongTermKeys {
+            access_key_id: k.access_key_id,
+            secret_access_key: Secret::new(k.secret_access_key),
+        };
+        keys.validate()?;
+        Ok(keys)
+    }
+
+    async fn delete_access_key(&self, user: &str, id: &str) -> Result<(), AwsError> {
+        self.usable()?;
+        self.iam
+            .delete_access_key()
+            .user_name(user)
+            .access_key_id(id)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DeleteAccessKey", self.max_attempts, e))?;
+        Ok(())
+    }
+
+    async fn deactivate_access_key(&self, user: &str, id: &str) -> Result<(), AwsError> {
+        self.usable()?;
+        self.iam
+            .update_access_key()
+            .user_name(user)
+            .access_key_id(id)
+            .status(iam::types::StatusType::Inactive)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("UpdateAccessKey", self.max_attempts, e))?;
+        Ok(())
+    }
+}
+
 /// The async runtime for SDK calls: one current thread, started only when a call is to be made,
 /// never on the hot path of a command that just reads the files.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -10,6 +10,7 @@ pub mod login;
 pub mod man;
 pub mod policy;
 pub mod refresh;
+pub mod rotate;
 pub mod setup;
 pub mod status;
 
@@ -27,6 +28,7 @@ pub fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         Command::Login(args) => login::run(&args, ctx),
         Command::Refresh(args) => refresh::run(&args, ctx),
         Command::Setup(args) => setup::run(&args, ctx),
+        Command::Rotate(args) => rotate::run(&args, ctx),
         Command::Policy { allow_ip, explain } => policy::run(&allow_ip, explain, &mut out),
         Command::Export {
             profile,

@@ -31,6 +31,8 @@ pub struct Row {
     pub seconds_left: Option<i64>,
     pub serial: Option<String>,
     pub source: Option<String>,
+    /// When the long-term key was created, where known (recorded by `rotate`).
+    pub key_created: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,6 +112,9 @@ pub fn row(
         seconds_left: expiration.map(|e| (e - now).num_seconds()),
         expiration,
         serial,
+        key_created: long_term
+            .and_then(|lt| lt.get(crate::provider::rotate::CREATED_KEY))
+            .and_then(|t| session::parse_expiration(t)),
         source: long_term.map(|lt| match crate::secrets::Store::of(lt) {
             crate::secrets::Store::Keyring => format!("{long_term_name} (keyring)"),
             crate::secrets::Store::File => long_term_name,
@@ -137,6 +142,7 @@ pub fn role_row(
         expiration,
         serial: r.mfa_serial.clone(),
         source: r.source_profile.as_ref().map(|s| format!("role via {s}")),
+        key_created: None,
     }
 }
 
@@ -146,7 +152,7 @@ pub fn render_json(rows: &[Row]) -> String {
     for (i, r) in rows.iter().enumerate() {
         let _ = write!(
             out,
-            "{}\n  {{\"profile\":{},\"state\":\"{}\",\"expiration\":{},\"seconds_left\":{},\"serial\":{},\"source\":{}}}",
+            "{}\n  {{\"profile\":{},\"state\":\"{}\",\"expiration\":{},\"seconds_left\":{},\"serial\":{},\"source\":{},\"key_created\":{}}}",
             if i == 0 { "" } else { "," },
             json_string(&r.profile),
             r.state.name(),
@@ -156,6 +162,7 @@ pub fn render_json(rows: &[Row]) -> String {
                 .unwrap_or_else(|| "null".into()),
             opt(r.serial.clone()),
             opt(r.source.clone()),
+            opt(r.key_created.map(session::format_expiration)),
         );
     }
     out.push_str(if rows.is_empty() { "]\n" } else { "\n]\n" });
@@ -177,6 +184,7 @@ pub fn render_table(rows: &[Row], now: DateTime<Utc>, colour: bool) -> String {
         "LEFT",
         "MFA DEVICE",
         "KEYS FROM",
+        "KEY AGE",
     ]);
     for r in rows {
         let mut state = Cell::new(r.state.name());
@@ -195,6 +203,11 @@ pub fn render_table(rows: &[Row], now: DateTime<Utc>, colour: bool) -> String {
             ),
             Cell::new(r.serial.clone().unwrap_or_else(dash)),
             Cell::new(r.source.clone().unwrap_or_else(dash)),
+            Cell::new(
+                r.key_created
+                    .map(|c| format!("{}d", (now - c).num_days()))
+                    .unwrap_or_else(dash),
+            ),
         ]);
     }
     let mut text: String = t.lines().map(|l| format!("{}\n", l.trim_end())).collect();
@@ -328,7 +341,7 @@ mod tests {
         assert_eq!(rows[1].seconds_left, Some(600));
         let json = render_json(&rows);
         assert!(json.contains(
-            "{\"profile\":\"a\",\"state\":\"valid\",\"expiration\":\"2026-11-23T20:00:00Z\",\"seconds_left\":28800,\"serial\":\"arn:a\",\"source\":\"a-long-term\"}"
+            "{\"profile\":\"a\",\"state\":\"valid\",\"expiration\":\"2026-11-23T20:00:00Z\",\"seconds_left\":28800,\"serial\":\"arn:a\",\"source\":\"a-long-term\",\"key_created\":null}"
         ), "{json}");
         assert!(json.contains("\"profile\":\"d\",\"state\":\"missing\",\"expiration\":null"));
         let table = render_table(&rows, now, false);

@@ -16,6 +16,7 @@ pub mod flight;
 pub mod profile;
 pub mod request;
 pub mod role;
+pub mod rotate;
 pub mod session_token;
 
 use chrono::{DateTime, Utc};
