@@ -219,6 +219,12 @@ pub enum SetupRefused {
     },
     #[error("the credentials file changed while setup was running; run setup again")]
     Changed,
+    #[error(
+        "[{long_term}] says mfa_store = keyring but also holds an aws_secret_access_key for {id} \
+         that differs from the keyring's; refusing to choose. Remove the line that is wrong \
+         (or the mfa_store line, to use the file), then run setup again"
+    )]
+    KeysInBothPlaces { long_term: String, id: String },
 }
 
 /// `policy --allow-ip` got something that is not an address or CIDR block.

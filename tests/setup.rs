@@ -215,6 +215,26 @@ fn keyring_store_round_trip_with_login_refresh_export_and_a_role() {
         &["setup", "-p", "work", "--store", "keyring"],
     ));
     assert_eq!(home.read_credentials(), moved);
+    // A different secret in the file as well: ambiguous, refused, nothing changes.
+    let both = moved.replace(
+        "mfa_store = keyring   # mine",
+        "mfa_store = keyring   # mine\naws_secret_access_key = other",
+    );
+    home.write_credentials(&both);
+    let out = with_bus(
+        &home,
+        &moto,
+        &ss.bus,
+        &["setup", "-p", "work", "--store", "file"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(home.read_credentials(), both);
+    home.write_credentials(&moved);
 
     // A role from the source's long-term keys (read from the keyring), then refresh with the
     // seed from the keyring, then export.
@@ -237,8 +257,15 @@ fn keyring_store_round_trip_with_login_refresh_export_and_a_role() {
         .unwrap();
     let err = ok(&out);
     assert!(err.contains("[work] renewed until"), "{err}");
+    assert!(profile(&home.read_credentials(), "work")["aws_access_key_id"].starts_with("ASIA"));
+    // login signs with the keys from the keyring too.
+    ok(&with_bus(
+        &home,
+        &moto,
+        &ss.bus,
+        &["login", "-p", "work", "--force", "-c", &next_code(&user)],
+    ));
     let session = profile(&home.read_credentials(), "work");
-    assert!(session["aws_access_key_id"].starts_with("ASIA"));
     let export = with_bus(&home, &moto, &ss.bus, &["export", "-p", "work"]);
     ok(&export);
     assert!(String::from_utf8_lossy(&export.stdout).contains(&session["aws_access_key_id"]));

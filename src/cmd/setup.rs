@@ -192,6 +192,21 @@ fn change_store(to: Store, profile: &str, long_term: &str, ctx: &Ctx) -> anyhow:
         .filter(|v| !v.is_empty())
         .cloned();
     let seed_moved = lt.get(secrets::SEED_KEY).cloned();
+    // A secret in the file while the section says keyring: which one is right is not ours to
+    // guess when they differ.
+    if Store::of(&lt) == Store::Keyring
+        && let Some(in_file) = lt
+            .get(session::KEY_SECRET_ACCESS_KEY)
+            .filter(|v| !v.is_empty())
+        && let Some(in_keyring) = secrets::keyring_secret_key(&id)?
+        && in_keyring.expose() != in_file
+    {
+        return Err(SetupRefused::KeysInBothPlaces {
+            long_term: long_term.to_string(),
+            id,
+        }
+        .into());
+    }
     match (to, Store::of(&lt)) {
         (Store::Keyring, Store::File) => {
             let (_, secret) =
