@@ -145,13 +145,17 @@ pub enum Command {
         #[command(flatten)]
         session: SessionOpts,
     },
-    /// Run a command with the session in its environment.
+    /// Run a command (or your shell) with the session in its environment.
     ///
     /// The command replaces mfa-session (exec), so its exit code and the signals sent to it
     /// are its own. AWS_PROFILE and AWS_DEFAULT_PROFILE are removed from its environment so the
-    /// session keys are what it uses. Same login rules as export.
+    /// session keys are what it uses, and MFA_SESSION_PROFILE names the profile (for prompts
+    /// and scripts). Without a command, starts $SHELL (else /bin/sh). Inside such a shell, exec
+    /// warns that it replaces the session it was started with. Same login rules as export.
     ///
-    /// Example: mfa-session exec --profile work -- terraform plan
+    /// Examples:
+    ///   mfa-session exec --profile work -- terraform plan
+    ///   mfa-session exec --profile work            # a shell with the session
     #[command(verbatim_doc_comment)]
     Exec {
         /// Profile whose session to use. Default: AWS_PROFILE, else "default".
@@ -159,8 +163,8 @@ pub enum Command {
         profile: Option<String>,
         #[command(flatten)]
         session: SessionOpts,
-        /// The command and its arguments (after --).
-        #[arg(required = true, last = true, value_name = "COMMAND")]
+        /// The command and its arguments (after --); none: $SHELL.
+        #[arg(last = true, value_name = "COMMAND")]
         command: Vec<std::ffi::OsString>,
     },
     /// Show every managed profile: state, expiry, time left, MFA device.
@@ -175,8 +179,13 @@ pub enum Command {
         #[arg(short, long, value_name = "PROFILE")]
         profile: Option<String>,
         /// JSON for scripts instead of a table.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "prompt")]
         json: bool,
+        /// One short line for a shell prompt ("work 3h12m", "work expired") about --profile,
+        /// else the profile of an `mfa-session exec` shell (MFA_SESSION_PROFILE), else
+        /// AWS_PROFILE, else "default". Reads the files only; see docs/prompt.md.
+        #[arg(long)]
+        prompt: bool,
         /// A session with less than this left is "expiring".
         #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration)]
         refresh_window: Duration,

@@ -7,6 +7,9 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+/// The variable `exec` sets to the profile whose session it hands out.
+pub const EXEC_MARKER: &str = "MFA_SESSION_PROFILE";
+
 #[derive(Clone, Debug, Default)]
 pub struct Env {
     pub home: Option<PathBuf>,
@@ -28,6 +31,10 @@ pub struct Env {
     pub endpoint_url_iam: Option<String>,
     /// `XDG_CACHE_HOME`.
     pub xdg_cache_home: Option<PathBuf>,
+    /// `MFA_SESSION_PROFILE`: set in the environment of what `exec` runs.
+    pub exec_profile: Option<String>,
+    /// `SHELL`.
+    pub shell: Option<PathBuf>,
 }
 
 impl Env {
@@ -64,6 +71,8 @@ impl Env {
                 Some("AWS_ENDPOINT_URL_STS") => env.endpoint_url_sts = text(v),
                 Some("AWS_ENDPOINT_URL_IAM") => env.endpoint_url_iam = text(v),
                 Some("XDG_CACHE_HOME") => env.xdg_cache_home = non_empty(v).map(PathBuf::from),
+                Some(EXEC_MARKER) => env.exec_profile = text(v),
+                Some("SHELL") => env.shell = non_empty(v).map(PathBuf::from),
                 _ => {}
             }
         }

@@ -445,3 +445,60 @@ fn status_table_json_and_exit_codes() {
         .code(10)
         .stderr(predicate::str::contains("no managed profiles"));
 }
+
+#[test]
+fn exec_without_a_command_starts_the_shell_with_a_marker() {
+    let home = home_with_session(600);
+    let out = home
+        .cmd()
+        .env("SHELL", "/bin/sh")
+        .args(["exec", "-p", "dev"])
+        .write_stdin(
+            "echo \"$MFA_SESSION_PROFILE $AWS_ACCESS_KEY_ID ${AWS_PROFILE:-unset}\"; exit 3\n",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "dev ASIAVALIDSESSION0001 unset\n"
+    );
+    // exec inside such a shell says it replaces the session.
+    home.cmd()
+        .env("MFA_SESSION_PROFILE", "other")
+        .args(["exec", "-p", "dev", "--", "true"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "already inside `mfa-session exec` for [other]",
+        ));
+}
+
+#[test]
+fn status_prompt_is_one_short_line_about_the_profile_in_use() {
+    let home = home_with_session(600);
+    let out = home
+        .cmd()
+        .env("AWS_PROFILE", "dev")
+        .args(["status", "--prompt"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let line = String::from_utf8_lossy(&out.stdout);
+    assert!(line == "dev 9h59m\n" || line == "dev 10h00m\n", "{line:?}");
+    assert!(out.stderr.is_empty());
+    // The profile of an exec shell wins over AWS_PROFILE; an expired session says so, exit 10.
+    home.write_credentials(&format!("{LT}\n{}", session_section("dev", "t", -5)));
+    home.cmd()
+        .env("AWS_PROFILE", "other")
+        .env("MFA_SESSION_PROFILE", "dev")
+        .args(["status", "--prompt"])
+        .assert()
+        .code(10)
+        .stdout("dev expired\n");
+    home.cmd()
+        .args(["status", "--prompt", "-p", "nothing"])
+        .assert()
+        .code(10)
+        .stdout("nothing no session\n");
+}

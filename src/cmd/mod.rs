@@ -46,8 +46,16 @@ pub fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         Command::Status {
             profile,
             json,
+            prompt,
             refresh_window,
-        } => status::run(profile.as_deref(), json, refresh_window, ctx, &mut out),
+        } => {
+            let view = match (json, prompt) {
+                (true, _) => status::View::Json,
+                (_, true) => status::View::Prompt,
+                _ => status::View::Table,
+            };
+            status::run(profile.as_deref(), view, refresh_window, ctx, &mut out)
+        }
         Command::Completions { shell } => completions::run(shell, &mut out),
         Command::Man => man::run(&mut out),
     }

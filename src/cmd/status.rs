@@ -217,9 +217,42 @@ pub fn render_table(rows: &[Row], now: DateTime<Utc>, colour: bool) -> String {
     text
 }
 
+/// How `status` shows its rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    Table,
+    Json,
+    /// One short line about one profile, for a shell prompt.
+    Prompt,
+}
+
+/// The prompt segment of a row: `work 3h12m`, `work 9m expiring`, `work expired`.
+pub fn render_prompt(r: &Row) -> String {
+    let left = r.seconds_left.map(compact).unwrap_or_default();
+    let text = match r.state {
+        State::Valid => left,
+        State::Expiring => format!("{left} expiring"),
+        State::Expired => "expired".into(),
+        State::Missing | State::LongTerm => "no session".into(),
+        State::Unknown => "unknown".into(),
+    };
+    format!("{} {text}\n", r.profile)
+}
+
+/// `3h12m`, `9m`, `45s`, `1d2h`: short enough for a prompt.
+fn compact(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86400 => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+        _ => format!("{}d{}h", s / 86400, s % 86400 / 3600),
+    }
+}
+
 pub fn run(
     profile: Option<&str>,
-    json: bool,
+    view: View,
     window: Duration,
     ctx: &Ctx,
     out: &mut dyn Write,
@@ -227,6 +260,19 @@ pub fn run(
     let files = Files::read(ctx)?;
     let now = Utc::now();
     let suffix = &ctx.long_term_suffix;
+    // A prompt is about the profile in use: the flag, an `exec` shell's, AWS_PROFILE, default.
+    let in_use;
+    let profile = match (view, profile) {
+        (View::Prompt, None) => {
+            in_use = ctx
+                .env
+                .exec_profile
+                .clone()
+                .unwrap_or_else(|| ctx.env.profile(None));
+            Some(in_use.as_str())
+        }
+        (_, p) => p,
+    };
     let rows: Vec<Row> = match profile {
         Some(p) if let Some(r) = profile::role_profile(&files.config, p) => {
             vec![role_row(&r, role::cached(ctx, &r)?, now, window)]
@@ -260,16 +306,26 @@ pub fn run(
             rows
         }
     };
-    let text = if json {
-        render_json(&rows)
-    } else {
-        let colour = !ctx.env.no_color && std::io::stdout().is_terminal();
-        render_table(&rows, now, colour)
+    let text = match view {
+        View::Json => render_json(&rows),
+        View::Prompt => rows.iter().map(render_prompt).collect(),
+        View::Table => {
+            let colour = !ctx.env.no_color && std::io::stdout().is_terminal();
+            render_table(&rows, now, colour)
+        }
     };
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .context("cannot write to stdout")?;
     let bad = rows.iter().filter(|r| r.state != State::Valid).count();
+    if view == View::Prompt {
+        // A prompt segment says it all; nothing on stderr on every prompt.
+        return Ok(if bad > 0 {
+            Exit::NoSession.into()
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
     if rows.is_empty() {
         ctx.say(&format!(
             "no managed profiles in {} (log in with `mfa-session login --profile NAME`)",
@@ -355,6 +411,18 @@ mod tests {
             "{table}"
         );
         assert!(render_table(&rows, now, true).contains('\u{1b}'));
+        let prompts: Vec<String> = rows.iter().map(render_prompt).collect();
+        assert_eq!(
+            prompts,
+            [
+                "a 8h00m\n",
+                "b 10m expiring\n",
+                "c expired\n",
+                "d no session\n"
+            ]
+        );
+        assert_eq!(compact(93_600), "1d2h");
+        assert_eq!(compact(45), "45s");
         let one = row(
             "static",
             &creds,
