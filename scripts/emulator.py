@@ -18,6 +18,8 @@ the pinned moto in-process and then runs moto's own server (same arguments as `m
 - ListMFADevices without UserName lists the caller's devices, as AWS does (stock moto fails).
 - An inactive or deleted long-term key is rejected by GetSessionToken, AssumeRole and
   GetCallerIdentity (InvalidClientTokenId), as AWS rejects it; stock moto accepts it.
+- With MFA_SESSION_EMULATOR_ROLE_SECONDS=N, AssumeRole issues sessions that last N seconds
+  whatever was asked, so the credential-server tests see a renewal within seconds.
 - With MFA_SESSION_EMULATOR_CALLS set to a file path, every GetSessionToken, AssumeRole and
   ListMFADevices call appends a line "USER ACTION" to that file, so tests can count exactly
   how many calls a run of mfa-session made (the single-flight tests need this).
@@ -178,10 +180,18 @@ def get_caller_identity(self, access_key_id, region):
 _stock_assume_role = sts_responses.TokenResponse.assume_role
 
 
+_ROLE_SECONDS = os.environ.get("MFA_SESSION_EMULATOR_ROLE_SECONDS")
+
+
 def assume_role(self):
     iam, user = _caller(self)
     _count(user, "AssumeRole")
     _check_mfa(self, iam, user)
+    if _ROLE_SECONDS:
+        stock_int = self._get_int_param
+        self._get_int_param = lambda name, if_none=None: (
+            int(_ROLE_SECONDS) if name == "DurationSeconds" else stock_int(name, if_none)
+        )
     return _stock_assume_role(self)
 
 

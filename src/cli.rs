@@ -154,7 +154,17 @@ pub enum Command {
     /// warns that it replaces the session it was started with. Same login rules as export.
     ///
     /// Examples:
+    /// With --server, the command gets no keys at all: mfa-session stays alongside it and serves
+    /// the session on a 127.0.0.1 endpoint of the container-credentials protocol
+    /// (AWS_CONTAINER_CREDENTIALS_FULL_URI, with a random AWS_CONTAINER_AUTHORIZATION_TOKEN),
+    /// which every AWS SDK and the CLI use by themselves. Each request gets a session renewed
+    /// when due (roles are assumed again from the source's MFA session, MFA sessions from a
+    /// configured code source), so jobs longer than one session keep working. The command's exit
+    /// status and signals are passed through.
+    ///
+    /// Examples:
     ///   mfa-session exec --profile work -- terraform plan
+    ///   mfa-session exec --profile admin --server -- terraform apply   # longer than 1 h
     ///   mfa-session exec --profile work            # a shell with the session
     #[command(verbatim_doc_comment)]
     Exec {
@@ -163,6 +173,9 @@ pub enum Command {
         profile: Option<String>,
         #[command(flatten)]
         session: SessionOpts,
+        /// Serve renewing credentials on 127.0.0.1 instead of putting keys in the environment.
+        #[arg(long)]
+        server: bool,
         /// The command and its arguments (after --); none: $SHELL.
         #[arg(last = true, value_name = "COMMAND")]
         command: Vec<std::ffi::OsString>,

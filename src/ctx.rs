@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use crate::env::Env;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Ctx {
     pub env: Env,
     pub quiet: bool,

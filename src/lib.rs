@@ -19,6 +19,7 @@ pub mod logging;
 pub mod mfa;
 pub mod provider;
 pub mod secrets;
+pub mod server;
 pub mod session;
 pub mod shell;
 pub mod store;

@@ -363,3 +363,79 @@ fn durations_are_bounded_before_any_call_for_roles_and_sessions() {
     assert!(err.contains("duration_seconds in [profile work]"), "{err}");
     assert_eq!(home.read_credentials(), before);
 }
+
+/// `exec --server`: the child has no keys, boto3 and the AWS CLI get the role's session from
+/// the endpoint, and (with an emulator whose role sessions last 30 s) see it renewed within
+/// seconds; requests without or with a wrong token get 403; the exit status passes through.
+#[test]
+fn exec_server_serves_renewing_role_sessions_to_sdks() {
+    let emu = common::Emulator::start(&[("MFA_SESSION_EMULATOR_ROLE_SECONDS", "30")]);
+    let user = common::provision_user(&emu.url);
+    let home = home_with_role(&user, "");
+    home.cmd_at(&emu.url)
+        .args(["login", "-p", "work", "-c", &common::totp_now(&user.seed)])
+        .assert()
+        .success();
+    let script = home.path().join("child.py");
+    std::fs::write(
+        &script,
+        r#"import json, os, subprocess, sys, time, urllib.request, urllib.error
+import boto3
+assert "AWS_ACCESS_KEY_ID" not in os.environ and "AWS_PROFILE" not in os.environ
+session = boto3.session.Session(region_name="us-east-1")
+sts = session.client("sts")
+arns, keys = [], []
+for _ in range(2):
+    arns.append(sts.get_caller_identity()["Arn"])
+    keys.append(session.get_credentials().get_frozen_credentials().access_key)
+    time.sleep(1)
+cli = subprocess.run([os.path.join(os.path.dirname(sys.executable), "aws"), "sts",
+    "get-caller-identity", "--region", "us-east-1", "--output", "text", "--query", "Arn"],
+    capture_output=True, text=True)
+codes = []
+for token in (None, "wrong"):
+    req = urllib.request.Request(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"])
+    if token:
+        req.add_header("Authorization", token)
+    try:
+        urllib.request.urlopen(req)
+        codes.append(200)
+    except urllib.error.HTTPError as e:
+        codes.append(e.code)
+print(json.dumps({"arns": arns, "keys": keys, "cli": cli.stdout.strip(), "codes": codes}))
+sys.exit(7)
+"#,
+    )
+    .unwrap();
+    let python = common::venv().join("bin/python");
+    let out = home
+        .cmd_at(&emu.url)
+        .args(["exec", "-p", "admin", "--server", "--"])
+        .arg(&python)
+        .arg(&script)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("the child's report");
+    for arn in report["arns"].as_array().unwrap() {
+        assert!(
+            arn.as_str().unwrap().contains(":assumed-role/Admin/"),
+            "{report}"
+        );
+    }
+    assert!(
+        report["cli"]
+            .as_str()
+            .unwrap()
+            .contains(":assumed-role/Admin/"),
+        "{report}"
+    );
+    let keys = report["keys"].as_array().unwrap();
+    assert_ne!(
+        keys[0], keys[1],
+        "the session was renewed between the calls: {report}"
+    );
+    assert_eq!(report["codes"], serde_json::json!([403, 403]));
+}

@@ -502,3 +502,39 @@ fn status_prompt_is_one_short_line_about_the_profile_in_use() {
         .code(10)
         .stdout("nothing no session\n");
 }
+
+/// `exec --server` keeps mfa-session alongside the command: a SIGTERM sent to it reaches the
+/// command, and mfa-session ends as the command did (here: killed by that signal).
+#[test]
+fn exec_server_passes_signals_and_status_through() {
+    use std::os::unix::process::ExitStatusExt;
+    let home = home_with_session(600);
+    let out = home
+        .cmd()
+        .args(["exec", "-p", "dev", "--server", "--", "sh", "-c"])
+        .arg("test -z \"$AWS_ACCESS_KEY_ID\" && test -n \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\" && exit 5")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut child = StdCommand::new(bin())
+        .args(["exec", "-p", "dev", "--server", "--", "sleep", "30"])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let start = Instant::now();
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "sleep was stopped, not waited for"
+    );
+}

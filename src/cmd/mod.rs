@@ -41,8 +41,9 @@ pub fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         Command::Exec {
             profile,
             session,
+            server,
             command,
-        } => exec::run(profile, &session, command, ctx),
+        } => exec::run(profile, &session, server, command, ctx),
         Command::Status {
             profile,
             json,

@@ -433,3 +433,50 @@ pub fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
     }
     found
 }
+
+/// An emulator of this test's own (scripts/emulator.py), for settings the shared one must not
+/// have (`MFA_SESSION_EMULATOR_ROLE_SECONDS`, say). Stopped on drop.
+pub struct Emulator {
+    pub url: String,
+    child: std::process::Child,
+}
+
+impl Emulator {
+    pub fn start(env: &[(&str, &str)]) -> Emulator {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(venv().join("bin/python"))
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/emulator.py"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the emulator venv: run the tests through scripts/test");
+        // Owned from here on, so a failure below still stops it.
+        let emulator = Emulator {
+            url: format!("http://127.0.0.1:{port}"),
+            child,
+        };
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return emulator;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!(
+            "the emulator did not listen on {} within 20 s",
+            emulator.url
+        );
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
