@@ -71,10 +71,13 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
                 AwsError::Throttled { .. }
                 | AwsError::Server { .. }
                 | AwsError::Timeout { .. }
-                | AwsError::Connect { .. } => Exit::Unavailable,
+                | AwsError::Connect { .. }
+                | AwsError::CutOff { .. } => Exit::Unavailable,
                 AwsError::RoleMaxDuration | AwsError::ChainedDuration => Exit::Usage,
                 AwsError::InvalidSetting { .. } => Exit::NotSetUp,
-                AwsError::Other { .. } | AwsError::Malformed { .. } => Exit::Failure,
+                AwsError::Other { .. }
+                | AwsError::Malformed { .. }
+                | AwsError::Unreadable { .. } => Exit::Failure,
             };
         }
         if let Some(e) = cause.downcast_ref::<MfaError>() {

@@ -759,3 +759,35 @@ fn a_timeout_under_a_second_is_a_usage_error() {
     }
     assert!(fake.actions().is_empty());
 }
+
+#[test]
+fn empty_garbled_and_truncated_answers_say_so() {
+    let good = fake_aws::session_xml(&in_hours(12));
+    let cases = [
+        (Reply::Http(200, String::new()), 1, "could not be read"),
+        (
+            Reply::Http(200, "<<<not xml".into()),
+            1,
+            "could not be read",
+        ),
+        (
+            Reply::Http(200, "{\"json\": true}".into()),
+            1,
+            "could not be read",
+        ),
+        (Reply::Http(403, "garbage".into()), 1, "HTTP 403"),
+        (Reply::Http(200, "<x/>".into()), 1, "could not be read"),
+        (
+            Reply::Truncated(200, good.clone(), good.len() / 2),
+            7,
+            "cut off",
+        ),
+    ];
+    for (reply, code, says) in cases {
+        let fake = FakeAws::start();
+        fake.on("GetSessionToken", vec![reply.clone()]);
+        let err = login_fails(&home_with_long_term(""), &fake.url, &[], code);
+        assert!(err.contains(says), "{reply:?}: {err}");
+        assert!(!err.contains("no error message"), "{err}");
+    }
+}
