@@ -791,3 +791,41 @@ fn empty_garbled_and_truncated_answers_say_so() {
         assert!(!err.contains("no error message"), "{err}");
     }
 }
+
+// ------------------------------------------------------- 13: pathological sizes
+
+#[test]
+fn huge_files_and_values_are_refused_quickly() {
+    let fake = fake_with_session();
+    // 25 million comment lines (50 MB): once 8 s and 3.8 GB, now refused before parsing.
+    let home = home_with_long_term("");
+    let mut text = home.read_credentials();
+    text.push_str(&"#\n".repeat(25_000_000));
+    home.write_credentials(&text);
+    let start = Instant::now();
+    let err = login_fails(&home, &fake.url, &[], 3);
+    assert!(err.contains("larger than 16 MiB"), "{err}");
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    // Under the size limit but over the line limit.
+    let mut text = home_with_long_term("").read_credentials();
+    text.push_str(&"#\n".repeat(1_100_000));
+    home.write_credentials(&text);
+    let err = login_fails(&home, &fake.url, &[], 3);
+    assert!(err.contains("1000000 lines"), "{err}");
+    assert!(fake.actions().is_empty());
+    // No value over 64 KiB is written.
+    use mfa_session::store::{FileKind, SharedFile, StoreError};
+    let dir = tempfile::tempdir().unwrap();
+    let file = SharedFile::new(dir.path().join("credentials"), FileKind::Credentials);
+    let err = file
+        .update(|d| {
+            d.set("p", "k", &"x".repeat(65 * 1024))
+                .map_err(StoreError::from)
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("longer than 64 KiB"), "{err}");
+}

@@ -52,6 +52,9 @@ pub struct Profiles {
 }
 
 /// A byte range within one line's text.
+/// The longest value written into a file: real ones (a session token, an ARN) are far shorter.
+pub const MAX_VALUE_BYTES: usize = 64 * 1024;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Span(usize, usize);
 
@@ -521,6 +524,9 @@ impl Document {
                 why,
             })
         };
+        if value.len() > MAX_VALUE_BYTES {
+            return bad("it is longer than 64 KiB");
+        }
         if value.contains(['\n', '\r']) {
             return bad("it contains a line break");
         }

@@ -14,7 +14,7 @@
 //! the write is refused), a symlink stays a link. Refused without blocking or writing: anything
 //! that is not a regular file after following symlinks (a FIFO, a directory, a device) as the
 //! file or as its lock, a lock path that is a symlink, a hard-linked file (a rename would split
-//! the links), a file over [`MAX_FILE_BYTES`]. A program that writes the file without taking the
+//! the links), a file over [`MAX_FILE_BYTES`] or [`MAX_FILE_LINES`]. A program that writes the file without taking the
 //! lock (an editor) is noticed just before the rename and the edit is redone on its content.
 
 use std::fs::{self, File, Metadata, OpenOptions};
@@ -32,6 +32,11 @@ const TMP_MARK: &str = ".mfa-session-tmp-";
 /// The largest credentials or config file read: far beyond any real one (10 000 profiles are
 /// about 1 MiB), small enough that parsing it stays fast and within a few hundred MiB.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The most lines a credentials or config file may have: each line costs the parser a few dozen
+/// bytes, so this (not the size) bounds the memory a file of tiny lines takes. Real files have a
+/// few lines per profile.
+pub const MAX_FILE_LINES: usize = 1_000_000;
 
 /// How many times an edit is redone when another program changed the file under us.
 const MAX_REDO: usize = 3;
@@ -222,7 +227,9 @@ impl SharedFile {
         file.take(MAX_FILE_BYTES + 1)
             .read_to_end(&mut bytes)
             .map_err(read_err)?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
+        if bytes.len() as u64 > MAX_FILE_BYTES
+            || memchr::memchr_iter(b'\n', &bytes).count() >= MAX_FILE_LINES
+        {
             return Err(too_large());
         }
         let text = String::from_utf8(bytes).map_err(|_| StoreError::NotUtf8 {
