@@ -829,3 +829,69 @@ fn huge_files_and_values_are_refused_quickly() {
         .unwrap_err();
     assert!(err.to_string().contains("longer than 64 KiB"), "{err}");
 }
+
+// ------------------------------------- 15: dotenv output reads back exactly, or is refused
+
+#[test]
+fn dotenv_output_is_read_back_exactly_by_python_dotenv() {
+    let python = common::venv().join("bin/python");
+    let session = |secret: &str| {
+        format!(
+            "[dev]\naws_access_key_id = ASIAFAKESESSION00001\naws_secret_access_key = {secret}\n\
+             aws_session_token = token/+=\nexpiration = {}\n",
+            in_hours(12)
+        )
+    };
+    let accepted = [
+        "plain/+=",
+        "with space",
+        "dollar$HOME",
+        "hash#x",
+        "dq\"x",
+        "unicodé",
+        "amp&lt;%PATH%",
+    ];
+    for secret in accepted {
+        let home = Home::new();
+        home.write_credentials(&session(secret));
+        let out = home
+            .cmd()
+            .args(["export", "-p", "dev", "--no-login", "--format", "dotenv"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{secret}: {}", stderr(&out));
+        let env = home.path().join(".env");
+        fs::write(&env, &out.stdout).unwrap();
+        let read = StdCommand::new(&python)
+            .args([
+                "-c",
+                "import sys, json; from dotenv import dotenv_values; \
+                 print(json.dumps(dotenv_values(sys.argv[1])))",
+            ])
+            .arg(&env)
+            .env("HOME", "/elsewhere")
+            .output()
+            .unwrap();
+        assert!(
+            read.status.success(),
+            "python-dotenv (pinned in scripts/requirements-test.txt; run scripts/setup-test-env): {}",
+            stderr(&read)
+        );
+        let values: serde_json::Value = serde_json::from_slice(&read.stdout).unwrap();
+        assert_eq!(values["AWS_SECRET_ACCESS_KEY"], secret, "{values}");
+        assert_eq!(values["AWS_SESSION_TOKEN"], "token/+=");
+    }
+    for secret in ["back\\\\slash", "back\\slash", "dollar${HOME}", "quote'x"] {
+        let home = Home::new();
+        home.write_credentials(&session(secret));
+        let out = home
+            .cmd()
+            .args(["export", "-p", "dev", "--no-login", "--format", "dotenv"])
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(4), "{secret}: {err}");
+        assert!(out.stdout.is_empty());
+        assert!(!err.contains(secret), "{err}");
+    }
+}
