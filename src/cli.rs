@@ -40,7 +40,8 @@ fn timeout(s: &str) -> Result<Duration, String> {
         7 AWS unreachable or unavailable (connection, timeout, throttling, 5xx), 8 a code or a \
         choice is needed and there is no terminal, 9 the profile is not set up (no long-term \
         keys, or an unusable code source such as an unsafe TOTP file), 10 no valid session and no way to log in here (status: not every session is \
-        valid), 126 or 127 exec could not run the command.\n\nSee `mfa-session man` for the full manual."
+        valid), 11 another mfa-session run held a lock too long, 126 or 127 exec could not run the \
+        command.\n\nSee `mfa-session man` for the full manual."
 )]
 pub struct Cli {
     /// More diagnostics on stderr: -v info, -vv debug, -vvv trace. Secrets are never logged.

@@ -13,6 +13,7 @@
 //! | 8 | input needed: no MFA code (or device choice) and no terminal to ask on |
 //! | 9 | not set up: no long-term keys, keys in the session section, or an unusable code source (unsafe TOTP file) |
 //! | 10 | no valid session: missing, expired or expiring, and no way to log in here; for `status`, not every session shown is valid; for `refresh`, not every profile ended valid |
+//! | 11 | busy: another mfa-session run held the lock it needed for longer than the wait; nothing was changed |
 //! | 126 | `exec`: the command could not be run (not executable) |
 //! | 127 | `exec`: the command was not found |
 //!
@@ -42,6 +43,7 @@ pub enum Exit {
     NeedsInput = 8,
     NotSetUp = 9,
     NoSession = 10,
+    Busy = 11,
     CannotRun = 126,
     NotFound = 127,
 }
@@ -58,6 +60,7 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
         if let Some(e) = cause.downcast_ref::<StoreError>() {
             return match e {
                 StoreError::LongTermKeys { .. } | StoreError::Edit(_) => Exit::Refused,
+                StoreError::Busy { .. } => Exit::Busy,
                 _ => Exit::File,
             };
         }

@@ -895,3 +895,36 @@ fn dotenv_output_is_read_back_exactly_by_python_dotenv() {
         assert!(!err.contains(secret), "{err}");
     }
 }
+
+// ------------------------------------------------------- 16: smaller faults
+
+#[test]
+fn a_byte_order_mark_is_named() {
+    let home = Home::new();
+    home.write_credentials(&format!(
+        "\u{feff}[dev-long-term]\naws_access_key_id = {LT_KEY}\naws_secret_access_key = {LT_SECRET}\n"
+    ));
+    let err = login_fails(&home, "http://127.0.0.1:9", &[], 3);
+    assert!(
+        err.contains("credentials:1:") && err.contains("byte order mark (BOM)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn waiting_too_long_for_a_lock_has_its_own_exit_code() {
+    use mfa_session::exit::{Exit, code_for};
+    use mfa_session::store::{FileKind, SharedFile};
+    let dir = tempfile::tempdir().unwrap();
+    let file = SharedFile::new(dir.path().join("credentials"), FileKind::Credentials);
+    let _held = file.run_lock("refresh", Duration::ZERO).unwrap();
+    // flock locks are per open file: a second open in this process waits like another process.
+    let err = file
+        .run_lock("refresh", Duration::from_millis(200))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("held by another mfa-session run"),
+        "{err}"
+    );
+    assert_eq!(code_for(&anyhow::Error::from(err)), Exit::Busy);
+}

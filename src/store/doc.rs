@@ -228,6 +228,14 @@ impl Document {
             InSection,
             InProperty { sub: bool },
         }
+        if text.starts_with('\u{feff}') {
+            // Some Windows editors add one; botocore and the SDKs fail on it too.
+            return Err(ParseError {
+                line: 1,
+                message: "the file starts with a UTF-8 byte order mark (BOM), which the AWS CLI \
+                          and SDKs cannot read: save it as UTF-8 without BOM",
+            });
+        }
         let mut state = State::Start;
         let mut lines = Vec::new();
         let mut rest = text.as_str();
