@@ -275,7 +275,8 @@ pub struct LoginArgs {
     #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration)]
     pub refresh_window: Duration,
 
-    /// Give up on an AWS call attempt after this long (each call is tried 3 times).
+    /// Give up on an AWS call attempt after this long, at least 1s (a call is tried 3 times,
+    /// except one carrying an MFA code: AWS takes a code once).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = timeout)]
     pub timeout: Duration,
 
@@ -340,7 +341,8 @@ pub struct RefreshArgs {
     #[arg(long, value_name = "COMMAND")]
     pub mfa_process: Option<String>,
 
-    /// Give up on an AWS call attempt after this long (each call is tried 3 times).
+    /// Give up on an AWS call attempt after this long, at least 1s (a call is tried 3 times,
+    /// except one carrying an MFA code: AWS takes a code once).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = timeout)]
     pub timeout: Duration,
 }
@@ -367,7 +369,7 @@ pub struct SetupArgs {
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
 
-    /// Give up on an AWS call attempt after this long.
+    /// Give up on an AWS call attempt after this long (at least 1s).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = timeout)]
     pub timeout: Duration,
 }
