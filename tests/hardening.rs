@@ -403,12 +403,16 @@ fn root_writing_a_users_file_keeps_its_owner_and_group() {
     fs::rename(home.credentials(), &real).unwrap();
     symlink(&real, home.credentials()).unwrap();
     chown(&real, NOBODY, NOBODY);
+    chown(&home.path().join("dotfiles"), NOBODY, NOBODY);
     home.cmd_at(&fake.url)
         .args(["login", "-p", "dev", "-c", "123456"])
         .assert()
         .success();
     let m = fs::metadata(&real).unwrap();
     assert_eq!((m.uid(), m.gid()), (NOBODY, NOBODY));
+    // The lock file root created is the user's too, or their own next login could not lock.
+    let lock = fs::metadata(home.path().join("dotfiles/aws-credentials.lock")).unwrap();
+    assert_eq!((lock.uid(), lock.gid()), (NOBODY, NOBODY));
     assert!(
         fs::symlink_metadata(home.credentials())
             .unwrap()

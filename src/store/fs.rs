@@ -537,12 +537,23 @@ impl SharedFile {
 }
 
 /// Reads a private file of ours (a role-session cache entry); `None` when it does not exist.
+/// Like the shared files, never blocking on a FIFO and never reading more than
+/// [`MAX_FILE_BYTES`].
 pub fn read_private(path: &Path) -> io::Result<Option<String>> {
-    match fs::read_to_string(path) {
-        Ok(t) => Ok(Some(t)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
+    let (file, _) = match open_regular(path) {
+        Ok(Some(opened)) => opened,
+        Ok(None) => return Ok(None),
+        Err(OpenError::Io(e)) => return Err(e),
+        Err(OpenError::NotRegular(what)) => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("it is {what}, not a regular file"),
+            ));
+        }
+    };
+    let mut text = String::new();
+    file.take(MAX_FILE_BYTES).read_to_string(&mut text)?;
+    Ok(Some(text))
 }
 
 /// Writes a private file of ours atomically: directory 0700, file 0600, temp + fsync + rename.
@@ -591,7 +602,26 @@ fn open_lock_file(path: &Path) -> Result<File, LockError> {
     if !meta.file_type().is_file() {
         return Err(LockError::NotRegular(type_name(meta.file_type())));
     }
+    give_to_directory_owner(&file, &meta, path);
     Ok(file)
+}
+
+/// A lock file root creates in a user's directory (root with `HOME` kept) is given to the
+/// directory's owner: left root's, it would lock that user out of their own next write.
+fn give_to_directory_owner(file: &File, meta: &Metadata, path: &Path) {
+    // SAFETY: a plain getter.
+    if unsafe { libc::geteuid() } != 0 || meta.uid() != 0 {
+        return;
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if let Ok(d) = fs::metadata(dir)
+        && d.uid() != 0
+    {
+        let _ = std::os::unix::fs::fchown(file, Some(d.uid()), Some(d.gid()));
+    }
 }
 
 /// Follows a chain of symlinks to the file they name (which may not exist yet), so the link
