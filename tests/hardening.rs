@@ -154,6 +154,54 @@ fn a_call_with_a_code_is_made_once_whatever_happens() {
 }
 
 #[test]
+fn assume_role_with_a_code_is_made_once() {
+    let fake = FakeAws::start();
+    fake.on(
+        "AssumeRole",
+        vec![Reply::Http(
+            503,
+            fake_aws::error_xml("sts", "ServiceUnavailable", "busy"),
+        )],
+    );
+    let home = home_with_long_term("");
+    home.write_config(&format!(
+        "[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = dev\n\
+         mfa_serial = {SERIAL}\n"
+    ));
+    let out = home
+        .cmd_at(&fake.url)
+        .args(["login", "-p", "admin", "-c", "123456"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    assert!(err.contains("not retried"), "{err}");
+    assert_eq!(fake.actions(), ["AssumeRole"], "{err}");
+}
+
+#[test]
+fn an_unwritable_directory_fails_before_any_call() {
+    if !is_root() {
+        eprintln!("skipped: needs root to run as another user");
+        return;
+    }
+    let fake = fake_with_session();
+    let home = home_with_long_term("");
+    chown(home.path(), NOBODY, NOBODY);
+    chown(&home.credentials(), NOBODY, NOBODY);
+    // ~/.aws is root's and read-only for nobody: no temp file, no lock file can be made there.
+    fs::set_permissions(home.path().join(".aws"), fs::Permissions::from_mode(0o755)).unwrap();
+    let out = as_nobody(&home, &fake.url, &["login", "-p", "dev", "-c", "123456"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("not writable"), "{err}");
+    assert!(
+        fake.actions().is_empty(),
+        "checked before the network: {err}"
+    );
+}
+
+#[test]
 fn calls_without_a_code_are_still_retried() {
     let fake = FakeAws::start();
     fake.on(
@@ -703,6 +751,15 @@ fn bad_keys_and_settings_are_one_line_exit_9_before_any_call() {
     home.write_config("[profile dev]\nregion = ../../x y\n");
     let err = login_fails(&home, &fake.url, &[], 9);
     assert!(err.contains("not a region name"), "{err}");
+    for region in ["../x", "us east 1", "eu-west-1\u{1b}"] {
+        let err = login_fails(
+            &home_with_long_term(""),
+            &fake.url,
+            &["--region", region],
+            9,
+        );
+        assert!(err.contains("not a region name"), "{region}: {err}");
+    }
     for url in [
         "127.0.0.1:5000",
         "ftp://127.0.0.1/",
