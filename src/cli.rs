@@ -41,7 +41,8 @@ fn timeout(s: &str) -> Result<Duration, String> {
         choice is needed and there is no terminal, 9 the profile is not set up (no long-term \
         keys, an unusable code source such as an unsafe TOTP file, or an OS keyring that is \
         absent, locked or not answering), 10 no valid session and no way to log in here (status: not every session is \
-        valid), 126 or 127 exec could not run the command.\n\nSee `mfa-session man` for the full manual."
+        valid), 11 another mfa-session run held a lock too long, 126 or 127 exec could not run the \
+        command.\n\nSee `mfa-session man` for the full manual."
 )]
 pub struct Cli {
     /// More diagnostics on stderr: -v info, -vv debug, -vvv trace. Secrets are never logged.
@@ -331,7 +332,8 @@ pub struct LoginArgs {
     #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration)]
     pub refresh_window: Duration,
 
-    /// Give up on an AWS call attempt after this long (each call is tried 3 times).
+    /// Give up on an AWS call attempt after this long, at least 1s (a call is tried 3 times,
+    /// except one carrying an MFA code: AWS takes a code once).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = timeout)]
     pub timeout: Duration,
 
@@ -396,7 +398,8 @@ pub struct RefreshArgs {
     #[arg(long, value_name = "COMMAND")]
     pub mfa_process: Option<String>,
 
-    /// Give up on an AWS call attempt after this long (each call is tried 3 times).
+    /// Give up on an AWS call attempt after this long, at least 1s (a call is tried 3 times,
+    /// except one carrying an MFA code: AWS takes a code once).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = timeout)]
     pub timeout: Duration,
 }
@@ -458,7 +461,7 @@ pub struct SetupArgs {
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
 
-    /// Give up on an AWS call attempt after this long.
+    /// Give up on an AWS call attempt after this long (at least 1s).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = timeout)]
     pub timeout: Duration,
 }

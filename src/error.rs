@@ -18,6 +18,7 @@
 //! | 8 | input needed: no MFA code (or device choice) and no terminal to ask on |
 //! | 9 | not set up: no long-term keys, keys in the session section, an unusable code source (unsafe TOTP file), or an OS keyring that is absent, locked or not answering |
 //! | 10 | no valid session: missing, expired or expiring, and no way to log in here (or another mfa-session kept logging in to it past the wait bound); for `status`, not every session shown is valid; for `refresh`, not every profile ended valid |
+//! | 11 | busy: another mfa-session run held the lock it needed for longer than the wait; nothing was changed |
 //! | 126 | `exec`: the command could not be run (not executable) |
 //! | 127 | `exec`: the command was not found |
 //!
@@ -250,6 +251,7 @@ pub enum Exit {
     NeedsInput = 8,
     NotSetUp = 9,
     NoSession = 10,
+    Busy = 11,
     CannotRun = 126,
     NotFound = 127,
 }
@@ -266,6 +268,7 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
         if let Some(e) = cause.downcast_ref::<StoreError>() {
             return match e {
                 StoreError::LongTermKeys { .. } | StoreError::Edit(_) => Exit::Refused,
+                StoreError::Busy { .. } => Exit::Busy,
                 _ => Exit::File,
             };
         }
@@ -279,10 +282,13 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
                 AwsError::Throttled { .. }
                 | AwsError::Server { .. }
                 | AwsError::Timeout { .. }
-                | AwsError::Connect { .. } => Exit::Unavailable,
+                | AwsError::Connect { .. }
+                | AwsError::CutOff { .. } => Exit::Unavailable,
                 AwsError::RoleMaxDuration | AwsError::ChainedDuration => Exit::Usage,
                 AwsError::InvalidSetting { .. } => Exit::NotSetUp,
-                AwsError::Other { .. } | AwsError::Malformed { .. } => Exit::Failure,
+                AwsError::Other { .. }
+                | AwsError::Malformed { .. }
+                | AwsError::Unreadable { .. } => Exit::Failure,
             };
         }
         if let Some(e) = cause.downcast_ref::<MfaError>() {

@@ -85,8 +85,15 @@ pub fn render(format: Format, s: &Session, region: Option<&str>) -> Result<Strin
                 let _ = writeln!(out, "set \"{name}={value}\"");
             }
             Format::Dotenv => {
-                if value.contains(['\n', '\r', '\'']) {
-                    return Err(err("dotenv readers disagree on line breaks and quotes"));
+                // Written so that python-dotenv and docker compose both read the value back
+                // byte for byte, or refused: inside single quotes compose takes everything
+                // literally, while python-dotenv halves `\\`, unescapes `\'` and expands
+                // `${VAR}`, and neither has a way to write a line break both read.
+                if value.contains(['\n', '\r', '\'', '\\']) || value.contains("${") {
+                    return Err(err(
+                        "python-dotenv and docker compose read line breaks, quotes, backslashes \
+                         and ${ differently",
+                    ));
                 }
                 if value
                     .bytes()
@@ -218,6 +225,9 @@ mod tests {
         assert!(render(Format::Cmd, &session("a%PATH%"), None).is_err());
         assert!(render(Format::Cmd, &session("a\nb"), None).is_err());
         assert!(render(Format::Dotenv, &session("a\nb"), None).is_err());
+        assert!(render(Format::Dotenv, &session("a\\\\b"), None).is_err());
+        assert!(render(Format::Dotenv, &session("a${HOME}b"), None).is_err());
+        assert!(render(Format::Dotenv, &session("a\\b"), None).is_err());
         assert!(render(Format::Sh, &session("a\0b"), None).is_err());
         let e = render(Format::Cmd, &session("a%b"), None).unwrap_err();
         assert!(

@@ -154,6 +154,54 @@ fn a_call_with_a_code_is_made_once_whatever_happens() {
 }
 
 #[test]
+fn assume_role_with_a_code_is_made_once() {
+    let fake = FakeAws::start();
+    fake.on(
+        "AssumeRole",
+        vec![Reply::Http(
+            503,
+            fake_aws::error_xml("sts", "ServiceUnavailable", "busy"),
+        )],
+    );
+    let home = home_with_long_term("");
+    home.write_config(&format!(
+        "[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = dev\n\
+         mfa_serial = {SERIAL}\n"
+    ));
+    let out = home
+        .cmd_at(&fake.url)
+        .args(["login", "-p", "admin", "-c", "123456"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    assert!(err.contains("not retried"), "{err}");
+    assert_eq!(fake.actions(), ["AssumeRole"], "{err}");
+}
+
+#[test]
+fn an_unwritable_directory_fails_before_any_call() {
+    if !is_root() {
+        eprintln!("skipped: needs root to run as another user");
+        return;
+    }
+    let fake = fake_with_session();
+    let home = home_with_long_term("");
+    chown(home.path(), NOBODY, NOBODY);
+    chown(&home.credentials(), NOBODY, NOBODY);
+    // ~/.aws is root's and read-only for nobody: no temp file, no lock file can be made there.
+    fs::set_permissions(home.path().join(".aws"), fs::Permissions::from_mode(0o755)).unwrap();
+    let out = as_nobody(&home, &fake.url, &["login", "-p", "dev", "-c", "123456"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("not writable"), "{err}");
+    assert!(
+        fake.actions().is_empty(),
+        "checked before the network: {err}"
+    );
+}
+
+#[test]
 fn calls_without_a_code_are_still_retried() {
     let fake = FakeAws::start();
     fake.on(
@@ -403,12 +451,16 @@ fn root_writing_a_users_file_keeps_its_owner_and_group() {
     fs::rename(home.credentials(), &real).unwrap();
     symlink(&real, home.credentials()).unwrap();
     chown(&real, NOBODY, NOBODY);
+    chown(&home.path().join("dotfiles"), NOBODY, NOBODY);
     home.cmd_at(&fake.url)
         .args(["login", "-p", "dev", "-c", "123456"])
         .assert()
         .success();
     let m = fs::metadata(&real).unwrap();
     assert_eq!((m.uid(), m.gid()), (NOBODY, NOBODY));
+    // The lock file root created is the user's too, or their own next login could not lock.
+    let lock = fs::metadata(home.path().join("dotfiles/aws-credentials.lock")).unwrap();
+    assert_eq!((lock.uid(), lock.gid()), (NOBODY, NOBODY));
     assert!(
         fs::symlink_metadata(home.credentials())
             .unwrap()
@@ -699,6 +751,15 @@ fn bad_keys_and_settings_are_one_line_exit_9_before_any_call() {
     home.write_config("[profile dev]\nregion = ../../x y\n");
     let err = login_fails(&home, &fake.url, &[], 9);
     assert!(err.contains("not a region name"), "{err}");
+    for region in ["../x", "us east 1", "eu-west-1\u{1b}"] {
+        let err = login_fails(
+            &home_with_long_term(""),
+            &fake.url,
+            &["--region", region],
+            9,
+        );
+        assert!(err.contains("not a region name"), "{region}: {err}");
+    }
     for url in [
         "127.0.0.1:5000",
         "ftp://127.0.0.1/",
@@ -758,4 +819,173 @@ fn a_timeout_under_a_second_is_a_usage_error() {
         assert!(err.contains("at least 1s"), "{err}");
     }
     assert!(fake.actions().is_empty());
+}
+
+#[test]
+fn empty_garbled_and_truncated_answers_say_so() {
+    let good = fake_aws::session_xml(&in_hours(12));
+    let cases = [
+        (Reply::Http(200, String::new()), 1, "could not be read"),
+        (
+            Reply::Http(200, "<<<not xml".into()),
+            1,
+            "could not be read",
+        ),
+        (
+            Reply::Http(200, "{\"json\": true}".into()),
+            1,
+            "could not be read",
+        ),
+        (Reply::Http(403, "garbage".into()), 1, "HTTP 403"),
+        (Reply::Http(200, "<x/>".into()), 1, "could not be read"),
+        (
+            Reply::Truncated(200, good.clone(), good.len() / 2),
+            7,
+            "cut off",
+        ),
+    ];
+    for (reply, code, says) in cases {
+        let fake = FakeAws::start();
+        fake.on("GetSessionToken", vec![reply.clone()]);
+        let err = login_fails(&home_with_long_term(""), &fake.url, &[], code);
+        assert!(err.contains(says), "{reply:?}: {err}");
+        assert!(!err.contains("no error message"), "{err}");
+    }
+}
+
+// ------------------------------------------------------- 13: pathological sizes
+
+#[test]
+fn huge_files_and_values_are_refused_quickly() {
+    let fake = fake_with_session();
+    // 25 million comment lines (50 MB): once 8 s and 3.8 GB, now refused before parsing.
+    let home = home_with_long_term("");
+    let mut text = home.read_credentials();
+    text.push_str(&"#\n".repeat(25_000_000));
+    home.write_credentials(&text);
+    let start = Instant::now();
+    let err = login_fails(&home, &fake.url, &[], 3);
+    assert!(err.contains("larger than 16 MiB"), "{err}");
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    // Under the size limit but over the line limit.
+    let mut text = home_with_long_term("").read_credentials();
+    text.push_str(&"#\n".repeat(1_100_000));
+    home.write_credentials(&text);
+    let err = login_fails(&home, &fake.url, &[], 3);
+    assert!(err.contains("1000000 lines"), "{err}");
+    assert!(fake.actions().is_empty());
+    // No value over 64 KiB is written.
+    use mfa_session::store::{FileKind, SharedFile, StoreError};
+    let dir = tempfile::tempdir().unwrap();
+    let file = SharedFile::new(dir.path().join("credentials"), FileKind::Credentials);
+    let err = file
+        .update(|d| {
+            d.set("p", "k", &"x".repeat(65 * 1024))
+                .map_err(StoreError::from)
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("longer than 64 KiB"), "{err}");
+}
+
+// ------------------------------------- 15: dotenv output reads back exactly, or is refused
+
+#[test]
+fn dotenv_output_is_read_back_exactly_by_python_dotenv() {
+    let python = common::venv().join("bin/python");
+    let session = |secret: &str| {
+        format!(
+            "[dev]\naws_access_key_id = ASIAFAKESESSION00001\naws_secret_access_key = {secret}\n\
+             aws_session_token = token/+=\nexpiration = {}\n",
+            in_hours(12)
+        )
+    };
+    let accepted = [
+        "plain/+=",
+        "with space",
+        "dollar$HOME",
+        "hash#x",
+        "dq\"x",
+        "unicodé",
+        "amp&lt;%PATH%",
+    ];
+    for secret in accepted {
+        let home = Home::new();
+        home.write_credentials(&session(secret));
+        let out = home
+            .cmd()
+            .args(["export", "-p", "dev", "--no-login", "--format", "dotenv"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{secret}: {}", stderr(&out));
+        let env = home.path().join(".env");
+        fs::write(&env, &out.stdout).unwrap();
+        let read = StdCommand::new(&python)
+            .args([
+                "-c",
+                "import sys, json; from dotenv import dotenv_values; \
+                 print(json.dumps(dotenv_values(sys.argv[1])))",
+            ])
+            .arg(&env)
+            .env("HOME", "/elsewhere")
+            .output()
+            .unwrap();
+        assert!(
+            read.status.success(),
+            "python-dotenv (pinned in scripts/requirements-test.txt; run scripts/setup-test-env): {}",
+            stderr(&read)
+        );
+        let values: serde_json::Value = serde_json::from_slice(&read.stdout).unwrap();
+        assert_eq!(values["AWS_SECRET_ACCESS_KEY"], secret, "{values}");
+        assert_eq!(values["AWS_SESSION_TOKEN"], "token/+=");
+    }
+    for secret in ["back\\\\slash", "back\\slash", "dollar${HOME}", "quote'x"] {
+        let home = Home::new();
+        home.write_credentials(&session(secret));
+        let out = home
+            .cmd()
+            .args(["export", "-p", "dev", "--no-login", "--format", "dotenv"])
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(4), "{secret}: {err}");
+        assert!(out.stdout.is_empty());
+        assert!(!err.contains(secret), "{err}");
+    }
+}
+
+// ------------------------------------------------------- 16: smaller faults
+
+#[test]
+fn a_byte_order_mark_is_named() {
+    let home = Home::new();
+    home.write_credentials(&format!(
+        "\u{feff}[dev-long-term]\naws_access_key_id = {LT_KEY}\naws_secret_access_key = {LT_SECRET}\n"
+    ));
+    let err = login_fails(&home, "http://127.0.0.1:9", &[], 3);
+    assert!(
+        err.contains("credentials:1:") && err.contains("byte order mark (BOM)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn waiting_too_long_for_a_lock_has_its_own_exit_code() {
+    use mfa_session::error::{Exit, code_for};
+    use mfa_session::store::{FileKind, SharedFile};
+    let dir = tempfile::tempdir().unwrap();
+    let file = SharedFile::new(dir.path().join("credentials"), FileKind::Credentials);
+    let _held = file.run_lock("refresh", Duration::ZERO).unwrap();
+    // flock locks are per open file: a second open in this process waits like another process.
+    let err = file
+        .run_lock("refresh", Duration::from_millis(200))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("held by another mfa-session run"),
+        "{err}"
+    );
+    assert_eq!(code_for(&anyhow::Error::from(err)), Exit::Busy);
 }

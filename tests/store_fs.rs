@@ -39,11 +39,15 @@ fn child() {
             file.update(|doc| store::put_session(doc, &format!("p{n}"), "-long-term", &session(n)))
         }
         "toggle" => loop {
-            // Flip one big value back and forth until killed.
+            // Flip four big values (each under the 64 KiB value limit) back and forth until
+            // killed.
             for v in ["a", "b"] {
                 file.update(|doc| {
-                    doc.set("big", "blob", &v.repeat(200_000))
-                        .map_err(StoreError::from)
+                    for k in ["blob1", "blob2", "blob3", "blob4"] {
+                        doc.set("big", k, &v.repeat(50_000))
+                            .map_err(StoreError::from)?;
+                    }
+                    Ok::<_, StoreError>(())
                 })
                 .unwrap();
             }
@@ -140,11 +144,11 @@ impl XorShift {
 fn sigkill_during_writes_leaves_old_or_new_file() {
     let dir = temp_dir();
     let path = dir.path().join("credentials");
+    let blob = "a".repeat(50_000);
     let a = format!(
-        "# header\n[big]\nblob = {}\n[other]\nx = 1\n",
-        "a".repeat(200_000)
+        "# header\n[big]\nblob1 = {blob}\nblob2 = {blob}\nblob3 = {blob}\nblob4 = {blob}\n[other]\nx = 1\n"
     );
-    let b = a.replace(&"a".repeat(200_000), &"b".repeat(200_000));
+    let b = a.replace(&blob, &"b".repeat(50_000));
     fs::write(&path, &a).unwrap();
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

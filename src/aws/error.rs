@@ -64,6 +64,17 @@ pub enum AwsError {
     },
     #[error("{what} cannot be used: {why}")]
     InvalidSetting { what: &'static str, why: String },
+    #[error("the answer to {op} was cut off before its end ({detail}); try again")]
+    CutOff { op: &'static str, detail: String },
+    #[error(
+        "the answer to {op} (HTTP {status}) could not be read as an AWS answer ({detail}); is the \
+         endpoint an AWS STS/IAM endpoint?"
+    )]
+    Unreadable {
+        op: &'static str,
+        status: u16,
+        detail: String,
+    },
     #[error("{op} returned an unusable response: {what}")]
     Malformed {
         op: &'static str,
@@ -92,6 +103,7 @@ impl AwsError {
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         let status = err.raw_response().map(|r| r.status().as_u16());
+
         match &err {
             SdkError::TimeoutError(_) => return AwsError::Timeout { op },
             SdkError::DispatchFailure(d) if d.is_timeout() => return AwsError::Timeout { op },
@@ -102,7 +114,30 @@ impl AwsError {
                     .unwrap_or_else(|| "connection failed".to_string());
                 return AwsError::Connect { op, detail };
             }
+            // A response arrived but not whole: the connection closed mid-body.
+            SdkError::ResponseError(_) => {
+                return AwsError::CutOff {
+                    op,
+                    detail: crate::text::untrusted(&root_cause(&err)),
+                };
+            }
             _ => {}
+        }
+        if err.code().is_none() && err.message().is_none() {
+            // Nothing in the body could be read as an answer or as an AWS error.
+            let detail = crate::text::untrusted(&root_cause(&err));
+            return match status {
+                Some(s) if s >= 500 => AwsError::Server {
+                    op,
+                    status: s,
+                    attempts,
+                },
+                _ => AwsError::Unreadable {
+                    op,
+                    status: status.unwrap_or(0),
+                    detail,
+                },
+            };
         }
         // What the server sent is shown escaped and capped: it may hold line breaks, terminal
         // escape sequences or megabytes.

@@ -348,7 +348,11 @@ impl SdkApi {
     ) -> SdkApi {
         match valid {
             Ok(()) => Self::build(creds(), s),
-            Err(AwsError::InvalidSetting { what, why }) => {
+            Err(e) => {
+                let (what, why) = match e {
+                    AwsError::InvalidSetting { what, why } => (what, why),
+                    other => ("the client settings", other.to_string()),
+                };
                 // Clients that are never used: nothing invalid reaches the SDK.
                 let harmless = ClientSettings {
                     region: "us-east-1".into(),
@@ -363,7 +367,6 @@ impl SdkApi {
                 api.invalid = Some((what, why));
                 api
             }
-            Err(other) => unreachable!("validation returns InvalidSetting only: {other}"),
         }
     }
 

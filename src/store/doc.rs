@@ -57,6 +57,9 @@ pub struct Profiles {
 }
 
 /// A byte range within one line's text.
+/// The longest value written into a file: real ones (a session token, an ARN) are far shorter.
+pub const MAX_VALUE_BYTES: usize = 64 * 1024;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Span(usize, usize);
 
@@ -245,6 +248,14 @@ impl Document {
             Start,
             InSection,
             InProperty { sub: bool },
+        }
+        if text.starts_with('\u{feff}') {
+            // Some Windows editors add one; botocore and the SDKs fail on it too.
+            return Err(ParseError {
+                line: 1,
+                message: "the file starts with a UTF-8 byte order mark (BOM), which the AWS CLI \
+                          and SDKs cannot read: save it as UTF-8 without BOM",
+            });
         }
         let mut state = State::Start;
         let mut lines = Vec::new();
@@ -556,6 +567,9 @@ impl Document {
                 why,
             })
         };
+        if value.len() > MAX_VALUE_BYTES {
+            return bad("it is longer than 64 KiB");
+        }
         if value.contains(['\n', '\r']) {
             return bad("it contains a line break");
         }

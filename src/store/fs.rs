@@ -14,7 +14,7 @@
 //! the write is refused), a symlink stays a link. Refused without blocking or writing: anything
 //! that is not a regular file after following symlinks (a FIFO, a directory, a device) as the
 //! file or as its lock, a lock path that is a symlink, a hard-linked file (a rename would split
-//! the links), a file over [`MAX_FILE_BYTES`]. A program that writes the file without taking the
+//! the links), a file over [`MAX_FILE_BYTES`] or [`MAX_FILE_LINES`]. A program that writes the file without taking the
 //! lock (an editor) is noticed just before the rename and the edit is redone on its content.
 
 use std::fs::{self, File, Metadata, OpenOptions};
@@ -32,6 +32,11 @@ const TMP_MARK: &str = ".mfa-session-tmp-";
 /// The largest credentials or config file read: far beyond any real one (10 000 profiles are
 /// about 1 MiB), small enough that parsing it stays fast and within a few hundred MiB.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The most lines a credentials or config file may have: each line costs the parser a few dozen
+/// bytes, so this (not the size) bounds the memory a file of tiny lines takes. Real files have a
+/// few lines per profile.
+pub const MAX_FILE_LINES: usize = 1_000_000;
 
 /// How many times an edit is redone when another program changed the file under us.
 const MAX_REDO: usize = 3;
@@ -222,7 +227,9 @@ impl SharedFile {
         file.take(MAX_FILE_BYTES + 1)
             .read_to_end(&mut bytes)
             .map_err(read_err)?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
+        if bytes.len() as u64 > MAX_FILE_BYTES
+            || memchr::memchr_iter(b'\n', &bytes).count() >= MAX_FILE_LINES
+        {
             return Err(too_large());
         }
         let text = String::from_utf8(bytes).map_err(|_| StoreError::NotUtf8 {
@@ -530,12 +537,23 @@ impl SharedFile {
 }
 
 /// Reads a private file of ours (a role-session cache entry); `None` when it does not exist.
+/// Like the shared files, never blocking on a FIFO and never reading more than
+/// [`MAX_FILE_BYTES`].
 pub fn read_private(path: &Path) -> io::Result<Option<String>> {
-    match fs::read_to_string(path) {
-        Ok(t) => Ok(Some(t)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
+    let (file, _) = match open_regular(path) {
+        Ok(Some(opened)) => opened,
+        Ok(None) => return Ok(None),
+        Err(OpenError::Io(e)) => return Err(e),
+        Err(OpenError::NotRegular(what)) => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("it is {what}, not a regular file"),
+            ));
+        }
+    };
+    let mut text = String::new();
+    file.take(MAX_FILE_BYTES).read_to_string(&mut text)?;
+    Ok(Some(text))
 }
 
 /// Writes a private file of ours atomically: directory 0700, file 0600, temp + fsync + rename.
@@ -584,7 +602,26 @@ fn open_lock_file(path: &Path) -> Result<File, LockError> {
     if !meta.file_type().is_file() {
         return Err(LockError::NotRegular(type_name(meta.file_type())));
     }
+    give_to_directory_owner(&file, &meta, path);
     Ok(file)
+}
+
+/// A lock file root creates in a user's directory (root with `HOME` kept) is given to the
+/// directory's owner: left root's, it would lock that user out of their own next write.
+fn give_to_directory_owner(file: &File, meta: &Metadata, path: &Path) {
+    // SAFETY: a plain getter.
+    if unsafe { libc::geteuid() } != 0 || meta.uid() != 0 {
+        return;
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if let Ok(d) = fs::metadata(dir)
+        && d.uid() != 0
+    {
+        let _ = std::os::unix::fs::fchown(file, Some(d.uid()), Some(d.gid()));
+    }
 }
 
 /// Follows a chain of symlinks to the file they name (which may not exist yet), so the link

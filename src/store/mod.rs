@@ -31,10 +31,11 @@ pub enum StoreError {
     )]
     NotRegular { path: PathBuf, what: &'static str },
     #[error(
-        "{} is larger than {} MiB: refusing to read it (no credentials or config file is that big; \
-         is it the right file?)",
+        "{} is larger than {} MiB or {} lines: refusing to read it (no credentials or config \
+         file is that big; is it the right file?)",
         path.display(),
-        limit / (1024 * 1024)
+        limit / (1024 * 1024),
+        fs::MAX_FILE_LINES
     )]
     TooLarge { path: PathBuf, limit: u64 },
     #[error("{} is not valid UTF-8 text; it was left unchanged", path.display())]

@@ -16,6 +16,9 @@ pub enum Reply {
     Http(u16, String),
     /// Read the request, then never answer (until the test ends).
     Hang,
+    /// Status and the start of a body: announce `Content-Length` of the whole body, send only
+    /// the first `sent` bytes, then close the connection.
+    Truncated(u16, String, usize),
 }
 
 #[derive(Clone, Debug)]
@@ -124,6 +127,17 @@ fn serve(conn: TcpStream, state: Arc<Mutex<State>>) {
         match reply {
             Reply::Hang => {
                 std::thread::sleep(Duration::from_secs(120));
+                return;
+            }
+            Reply::Truncated(status, body, sent) => {
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                );
+                let _ = conn.write_all(head.as_bytes());
+                let _ = conn.write_all(&body.as_bytes()[..sent.min(body.len())]);
+                let _ = conn.flush();
+                let _ = conn.shutdown(std::net::Shutdown::Both);
                 return;
             }
             Reply::Http(status, body) => {
