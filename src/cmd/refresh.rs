@@ -23,8 +23,9 @@ use crate::cli::RefreshArgs;
 use crate::cmd::Ctx;
 use crate::error::{Exit, SetupError};
 use crate::mfa::CodeSource;
+use crate::provider::flight::Flight;
 use crate::provider::profile::{self, Kind, RoleProfile};
-use crate::provider::session_token::{self, Plan, Written};
+use crate::provider::session_token::{self, Obtained, Plan, Written};
 use crate::provider::{self, Files, Mode, Outcome, SessionRequest, flight, role};
 use crate::store::SharedFile;
 
@@ -138,13 +139,21 @@ pub fn run(args: &RefreshArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     }
 
     let groups: Vec<Vec<Plan>> = groups.into_values().collect();
-    lines.extend(
-        in_parallel(&groups, |group| {
-            renew_group(group, &file, ctx, args.threshold)
-        })
-        .into_iter()
-        .flatten(),
-    );
+    let mut renewals = Vec::new();
+    for (out, renewal) in in_parallel(&groups, |group| renew_group(group, ctx, args.threshold)) {
+        lines.extend(out);
+        renewals.extend(renewal);
+    }
+    if !renewals.is_empty() {
+        lines.extend(write_all(
+            &file,
+            &mut renewals,
+            &ctx.long_term_suffix,
+            args.threshold,
+        ));
+    }
+    // The flights go only now, with every session written.
+    drop(renewals);
     // Roles come after the sessions they may be assumed from.
     lines.extend(in_parallel(&roles, |r| {
         let line = match provider::session(&request(&r.name), ctx) {
@@ -198,7 +207,7 @@ fn stored_session(files: &Files, name: &str) -> Option<crate::session::Session> 
 }
 
 /// Runs `work` on every item, at most [`CONCURRENCY`] at a time, each on its own thread.
-fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+fn in_parallel<'a, T: Sync, R: Send>(items: &'a [T], work: impl Fn(&'a T) -> R + Sync) -> Vec<R> {
     let next = Mutex::new(items.iter());
     let results = Mutex::new(Vec::with_capacity(items.len()));
     std::thread::scope(|scope| {
@@ -224,22 +233,30 @@ fn log(ctx: &Ctx, failure: bool, text: &str) {
     }
 }
 
-/// One GetSessionToken for the group's device, written to every profile of the group, under
-/// the device's single-flight lock.
-fn renew_group(
-    group: &[Plan],
-    file: &SharedFile,
+/// What a device group's login produced: written with every other group's in one locked update
+/// (one fsync for the whole run), its flight held until then so that a process waiting for the
+/// device finds the session written when it gets the flight.
+struct Renewal<'a> {
+    plans: Vec<&'a Plan>,
+    got: Obtained,
+    flight: Flight,
+}
+
+/// One GetSessionToken for the group's device, under the device's single-flight lock.
+fn renew_group<'a>(
+    group: &'a [Plan],
     ctx: &Ctx,
     threshold: Duration,
-) -> Vec<(String, Line)> {
+) -> (Vec<(String, Line)>, Option<Renewal<'a>>) {
     let fail_all = |why: String| {
-        group
+        let lines = group
             .iter()
             .map(|p| (p.profile.clone(), Line::Failed(why.clone())))
-            .collect()
+            .collect();
+        (lines, None)
     };
     let first = &group[0];
-    let mut flight = match provider::acquire(
+    let flight = match provider::acquire(
         ctx,
         &flight::device_key(&first.keys.access_key_id),
         &first.profile,
@@ -249,12 +266,11 @@ fn renew_group(
     };
     let mut out = Vec::new();
     let mut todo: Vec<&Plan> = group.iter().collect();
-    let window = |p: &Plan| crate::session::effective_window(threshold, p.duration);
     if flight.waited {
         // Someone logged in with this device while we waited: keep what they wrote.
         match Files::read(ctx) {
             Ok(files) => todo.retain(|p| match stored_session(&files, &p.profile) {
-                Some(s) if !s.needs_renewal(Utc::now(), window(p)) => {
+                Some(s) if !s.needs_renewal(Utc::now(), window(threshold, p)) => {
                     out.push((p.profile.clone(), Line::RenewedMeanwhile(s.expiration)));
                     false
                 }
@@ -264,39 +280,94 @@ fn renew_group(
         }
     }
     let Some(lead) = todo.first() else {
-        return out;
+        return (out, None);
     };
     let Some(source) = lead.source.clone() else {
         return fail_all("no code source".into());
     };
     let mut code = CodeSource::Configured(source);
     let api = SdkApi::new(&lead.keys, &lead.settings);
-    let got = match aws::runtime()
-        .and_then(|rt| rt.block_on(session_token::obtain(&api, lead, &mut code)))
-    {
-        Ok(got) => got,
+    match aws::runtime().and_then(|rt| rt.block_on(session_token::obtain(&api, lead, &mut code))) {
+        Ok(got) => (
+            out,
+            Some(Renewal {
+                plans: todo,
+                got,
+                flight,
+            }),
+        ),
         Err(e) => {
             out.extend(
                 todo.iter()
                     .map(|p| (p.profile.clone(), Line::Failed(format!("{e:#}")))),
             );
-            return out;
+            (out, None)
         }
-    };
-    let mut written = Vec::new();
-    for plan in todo {
-        let line =
-            match session_token::write(file, plan, &got, &ctx.long_term_suffix, Some(window(plan)))
-            {
-                Ok(Written::Written) => {
-                    written.push(plan.profile.as_str());
-                    Line::Renewed(got.session.expiration)
-                }
-                Ok(Written::KeptNewer(s)) => Line::RenewedMeanwhile(s.expiration),
-                Err(e) => Line::Failed(e.to_string()),
-            };
-        out.push((plan.profile.clone(), line));
     }
-    flight.record(&written);
-    out
+}
+
+/// The window a profile's session must outlive (see [`crate::session::effective_window`]).
+fn window(threshold: Duration, plan: &Plan) -> Duration {
+    crate::session::effective_window(threshold, plan.duration)
+}
+
+/// Writes every renewal in one locked update, leaving alone a profile someone renewed
+/// meanwhile, then tells each flight's waiters what it wrote.
+fn write_all(
+    file: &SharedFile,
+    renewals: &mut [Renewal<'_>],
+    suffix: &str,
+    threshold: Duration,
+) -> Vec<(String, Line)> {
+    let outcome = file.update(|doc| {
+        let mut lines = Vec::new();
+        for r in renewals.iter() {
+            for plan in &r.plans {
+                let written = session_token::write_into(
+                    doc,
+                    plan,
+                    &r.got,
+                    suffix,
+                    Some(window(threshold, plan)),
+                )?;
+                lines.push((plan.profile.clone(), written));
+            }
+        }
+        Ok::<_, crate::store::StoreError>(lines)
+    });
+    match outcome {
+        Ok(lines) => {
+            for r in renewals.iter_mut() {
+                let names: Vec<&str> = lines
+                    .iter()
+                    .filter(|(p, w)| {
+                        *w == Written::Written && r.plans.iter().any(|pl| pl.profile == *p)
+                    })
+                    .map(|(p, _)| p.as_str())
+                    .collect();
+                r.flight.record(&names);
+            }
+            let expiry = |p: &str| {
+                renewals
+                    .iter()
+                    .find(|r| r.plans.iter().any(|pl| pl.profile == p))
+                    .map(|r| r.got.session.expiration)
+            };
+            lines
+                .into_iter()
+                .map(|(p, w)| {
+                    let line = match w {
+                        Written::Written => Line::Renewed(expiry(&p).expect("a renewal wrote it")),
+                        Written::KeptNewer(s) => Line::RenewedMeanwhile(s.expiration),
+                    };
+                    (p, line)
+                })
+                .collect()
+        }
+        Err(e) => renewals
+            .iter()
+            .flat_map(|r| r.plans.iter())
+            .map(|p| (p.profile.clone(), Line::Failed(e.to_string())))
+            .collect(),
+    }
 }

@@ -356,22 +356,31 @@ pub fn write(
     suffix: &str,
     keep_newer: Option<Duration>,
 ) -> Result<Written, StoreError> {
-    file.update(|doc| {
-        if let Some(window) = keep_newer {
-            let current = doc.profile(&plan.profile).unwrap_or_default();
-            if let Holding::Session(Some(s)) = Holding::of(&current)
-                && !s.needs_renewal(chrono::Utc::now(), window)
-                && s.access_key_id != got.session.access_key_id
-            {
-                return Ok(Written::KeptNewer(s));
-            }
+    file.update(|doc| write_into(doc, plan, got, suffix, keep_newer))
+}
+
+/// [`write`]'s edit, for callers that write several sessions in one locked update.
+pub fn write_into(
+    doc: &mut crate::store::Document,
+    plan: &Plan,
+    got: &Obtained,
+    suffix: &str,
+    keep_newer: Option<Duration>,
+) -> Result<Written, StoreError> {
+    if let Some(window) = keep_newer {
+        let current = doc.profile(&plan.profile).unwrap_or_default();
+        if let Holding::Session(Some(s)) = Holding::of(&current)
+            && !s.needs_renewal(chrono::Utc::now(), window)
+            && s.access_key_id != got.session.access_key_id
+        {
+            return Ok(Written::KeptNewer(s));
         }
-        if got.discovered {
-            doc.set(&plan.long_term, "mfa_serial", &got.serial)?;
-        }
-        store::put_session(doc, &plan.profile, suffix, &got.session)?;
-        Ok(Written::Written)
-    })
+    }
+    if got.discovered {
+        doc.set(&plan.long_term, "mfa_serial", &got.serial)?;
+    }
+    store::put_session(doc, &plan.profile, suffix, &got.session)?;
+    Ok(Written::Written)
 }
 
 /// The GetSessionToken provider behind the broker's interface.
