@@ -989,3 +989,44 @@ fn waiting_too_long_for_a_lock_has_its_own_exit_code() {
     );
     assert_eq!(code_for(&anyhow::Error::from(err)), Exit::Busy);
 }
+
+/// A credentials file bind-mounted on its own (as `docker run -v ~/.aws/credentials:…` does)
+/// cannot be replaced by a rename: refused before any call, the code not spent.
+#[test]
+fn a_bind_mounted_credentials_file_is_refused_before_any_call() {
+    if !is_root() {
+        eprintln!("skipped: needs root for a private mount namespace and mount --bind");
+        return;
+    }
+    let fake = fake_with_session();
+    let home = home_with_long_term("");
+    let outside = home.path().join("mounted-from");
+    fs::copy(home.credentials(), &outside).unwrap();
+    let before = fs::read(&outside).unwrap();
+    let out = StdCommand::new("unshare")
+        .args(["--mount", "sh", "-c"])
+        .arg(format!(
+            "mount --bind {} {} && exec {} login -p dev -c 123456",
+            outside.display(),
+            home.credentials().display(),
+            assert_cmd::cargo::cargo_bin("mfa-session").display()
+        ))
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("AWS_ENDPOINT_URL", &fake.url)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("bind mount") && err.contains("-v ~/.aws:/root/.aws"),
+        "{err}"
+    );
+    assert!(
+        fake.actions().is_empty(),
+        "no call was made: {:?}",
+        fake.actions()
+    );
+    assert_eq!(fs::read(&outside).unwrap(), before);
+}

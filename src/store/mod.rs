@@ -76,6 +76,14 @@ pub enum StoreError {
     )]
     HardLinked { path: PathBuf, links: u64 },
     #[error(
+        "{} is a bind mount (a file mounted on its own, as `docker run -v \
+         ~/.aws/credentials:…` does): it cannot be replaced atomically, and mfa-session does not \
+         write it in place; mount its directory instead (`-v ~/.aws:/root/.aws`). Nothing was \
+         sent to AWS",
+        path.display()
+    )]
+    BindMount { path: PathBuf },
+    #[error(
         "{} kept being changed by another program (one that ignores {}.lock) while mfa-session \
          was writing it; it was left as that program wrote it: close the editor and try again",
         path.display(),
