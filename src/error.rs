@@ -80,6 +80,16 @@ pub struct DurationError {
     pub why: String,
 }
 
+/// A profile name no AWS file can hold.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "invalid profile name {name}: the AWS SDKs accept only letters, digits and - / . % @ _ : +"
+)]
+pub struct BadProfileName {
+    /// Already quoted and escaped.
+    pub name: String,
+}
+
 /// Why a command that needs a session has none to give, without being allowed to log in.
 #[derive(Debug, thiserror::Error)]
 #[error("[{profile}] has no valid session ({state}) and {why}")]
@@ -320,7 +330,7 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
                 _ => Exit::Mfa,
             };
         }
-        if cause.is::<BadCidr>() || cause.is::<DurationError>() {
+        if cause.is::<BadCidr>() || cause.is::<DurationError>() || cause.is::<BadProfileName>() {
             return Exit::Usage;
         }
         if cause.is::<KeyringError>() {

@@ -1030,3 +1030,34 @@ fn a_bind_mounted_credentials_file_is_refused_before_any_call() {
     );
     assert_eq!(fs::read(&outside).unwrap(), before);
 }
+
+/// A line break in a profile name gives one line and exit 2; an expiration that cannot be read
+/// is named as such, not as "incomplete keys".
+#[test]
+fn bad_profile_names_and_unreadable_expirations_are_named() {
+    let home = home_with_long_term(
+        "\n[dev]\naws_access_key_id = ASIAX\naws_secret_access_key = s\naws_session_token = t\nexpiration = tomorrow-ish\n",
+    );
+    for args in [
+        vec!["login", "-p", "a\nb", "-c", "123456"],
+        vec!["export", "-p", "a\nb"],
+        vec!["rotate", "-p", "bad name"],
+    ] {
+        let out = home.cmd().args(&args).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains("invalid profile name"), "{err}");
+    }
+    let out = home
+        .cmd()
+        .args(["export", "-p", "dev", "--no-login"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(10), "{err}");
+    assert!(
+        err.contains("expiration \"tomorrow-ish\" cannot be read"),
+        "{err}"
+    );
+}

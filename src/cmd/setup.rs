@@ -34,6 +34,7 @@ enum Move {
 pub fn run(args: &SetupArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let files = Files::read(ctx)?;
     let profile = ctx.env.profile(args.profile.as_deref());
+    crate::provider::request::check_profile(&profile)?;
     let long_term = format!("{profile}{}", ctx.long_term_suffix);
     let main = files.credentials.profile(&profile).unwrap_or_default();
     let lt = files.credentials.profile(&long_term).unwrap_or_default();

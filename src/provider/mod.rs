@@ -191,9 +191,17 @@ fn state_text(kind: &Kind, req: &SessionRequest, files: &Files, now: DateTime<Ut
     if let Kind::Role(_) = kind {
         return "none cached yet".into();
     }
-    match Holding::of(&files.credentials.profile(&req.profile).unwrap_or_default()) {
+    let props = files.credentials.profile(&req.profile).unwrap_or_default();
+    match Holding::of(&props) {
         Holding::Session(Some(s)) => s.time_left_text(now),
-        Holding::Session(None) => "its session keys are incomplete".to_string(),
+        Holding::Session(None) => match props.get(session::KEY_EXPIRATION) {
+            Some(e) if !e.is_empty() && session::parse_expiration(e).is_none() => format!(
+                "its expiration {} cannot be read; expected RFC 3339 such as \
+                 2026-01-02T03:04:05Z",
+                crate::text::untrusted(&format!("{e:?}"))
+            ),
+            _ => "its session keys are incomplete".to_string(),
+        },
         Holding::LongTermKeys => "it holds long-term keys, not a session".to_string(),
         Holding::Empty => "none was written yet".to_string(),
     }
@@ -213,6 +221,7 @@ pub fn acquire(ctx: &Ctx, key: &str, profile: &str) -> anyhow::Result<flight::Fl
 /// The session `req` asks for: the stored one while valid, else a new one as `req.mode`
 /// allows. Returns the files as last read (for the profile's region, say).
 pub fn session(req: &SessionRequest, ctx: &Ctx) -> anyhow::Result<(Outcome, Files)> {
+    request::check_profile(&req.profile)?;
     let files = Files::read(ctx)?;
     let now = Utc::now();
     let kind = profile::resolve(&files, &req.profile, &ctx.long_term_suffix);

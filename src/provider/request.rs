@@ -8,9 +8,21 @@
 
 use std::time::Duration;
 
-use crate::error::DurationError;
+use crate::error::{BadProfileName, DurationError};
 use crate::mfa::{self, MfaError};
 use crate::session::Secret;
+
+/// A profile name the files could hold: the SDKs' characters only (no line break, no blank),
+/// checked before anything else so that a typo is one clear line, exit 2.
+pub fn check_profile(name: &str) -> Result<(), BadProfileName> {
+    if crate::store::doc::is_valid_identifier(name) {
+        Ok(())
+    } else {
+        Err(BadProfileName {
+            name: crate::text::untrusted(&format!("{name:?}")),
+        })
+    }
+}
 
 /// When the provider may obtain a new session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -54,6 +54,7 @@ pub struct Rotated {
 const PROOF_WAIT: Duration = Duration::from_secs(20);
 
 pub fn rotate(req: &RotateRequest, ctx: &Ctx) -> anyhow::Result<Rotated> {
+    crate::provider::request::check_profile(&req.profile)?;
     let files = Files::read(ctx)?;
     if let Kind::Role(_) = profile::resolve(&files, &req.profile, &ctx.long_term_suffix) {
         return Err(RotateError::RoleProfile {
