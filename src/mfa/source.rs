@@ -214,6 +214,9 @@ fn run_process_within(
     });
     std::thread::spawn(move || relay_stderr(stderr));
     let deadline = Instant::now() + timeout;
+    // Most commands answer within milliseconds (`pass otp`, a seed tool): poll often at first,
+    // then every 10 ms.
+    let mut pause = Duration::from_millis(1);
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
@@ -225,7 +228,10 @@ fn run_process_within(
                     origin: origin.to_string(),
                 });
             }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Ok(None) => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(10));
+            }
             Err(cause) => {
                 kill_group();
                 return Err(SourceError::Spawn {
