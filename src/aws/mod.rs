@@ -275,7 +275,10 @@ pub const ONE_ATTEMPT: u32 = 1;
 /// The real thing: SDK clients for STS and IAM.
 pub struct SdkApi {
     sts: sts::Client,
-    iam: iam::Client,
+    /// Built on first use: most logins never call IAM, and building a client costs as much CPU
+    /// as the call itself.
+    iam: std::sync::OnceLock<iam::Client>,
+    iam_conf: iam::Config,
     max_attempts: u32,
     /// Set when the keys or settings were invalid: every call fails with it, before the network.
     invalid: Option<(&'static str, String)>,
@@ -370,6 +373,11 @@ impl SdkApi {
         }
     }
 
+    fn iam(&self) -> &iam::Client {
+        self.iam
+            .get_or_init(|| iam::Client::from_conf(self.iam_conf.clone()))
+    }
+
     /// The error every call returns when the keys or settings were invalid.
     fn usable(&self) -> Result<(), AwsError> {
         match &self.invalid {
@@ -403,7 +411,8 @@ impl SdkApi {
         }
         SdkApi {
             sts: sts::Client::from_conf(sc.build()),
-            iam: iam::Client::from_conf(ic.build()),
+            iam: std::sync::OnceLock::new(),
+            iam_conf: ic.build(),
             max_attempts: s.max_attempts,
             invalid: None,
         }
@@ -513,7 +522,7 @@ impl MfaApi for SdkApi {
     async fn list_mfa_devices(&self, user: Option<&str>) -> Result<Vec<String>, AwsError> {
         self.usable()?;
         let out = self
-            .iam
+            .iam()
             .list_mfa_devices()
             .set_user_name(user.map(str::to_string))
             .send()
@@ -609,7 +618,7 @@ impl KeyApi for SdkApi {
     async fn list_access_keys(&self, user: &str) -> Result<Vec<AccessKeyInfo>, AwsError> {
         self.usable()?;
         let out = self
-            .iam
+            .iam()
             .list_access_keys()
             .user_name(user)
             .send()
@@ -634,7 +643,7 @@ impl KeyApi for SdkApi {
         self.usable()?;
         // Not retried: a retry after a lost answer would create a second key.
         let out = self
-            .iam
+            .iam()
             .create_access_key()
             .user_name(user)
             .customize()
@@ -658,7 +667,7 @@ impl KeyApi for SdkApi {
 
     async fn delete_access_key(&self, user: &str, id: &str) -> Result<(), AwsError> {
         self.usable()?;
-        self.iam
+        self.iam()
             .delete_access_key()
             .user_name(user)
             .access_key_id(id)
@@ -670,7 +679,7 @@ impl KeyApi for SdkApi {
 
     async fn deactivate_access_key(&self, user: &str, id: &str) -> Result<(), AwsError> {
         self.usable()?;
-        self.iam
+        self.iam()
             .update_access_key()
             .user_name(user)
             .access_key_id(id)
