@@ -93,7 +93,7 @@ pub fn run(args: &RefreshArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         }
         let req = request(name);
         let window = profile::window(args.threshold, &files, name, kind, None);
-        if let Some(s) = stored_session(&files, name)
+        if let Some(s) = files.session(name)
             && !s.needs_renewal(now, window)
         {
             lines.insert(name.clone(), Line::StillValid(s.expiration));
@@ -103,12 +103,7 @@ pub fn run(args: &RefreshArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             Ok(plan) if plan.source.is_none() => {
                 lines.insert(
                     name.clone(),
-                    Line::Failed(format!(
-                        "no non-interactive MFA code source: set mfa_process (a command printing \
-                         the code) or mfa_totp_secret_file in [{}] or in [profile {name}] of the \
-                         config file, or pass --mfa-process; see docs/unattended.md",
-                        plan.long_term
-                    )),
+                    Line::Failed(provider::no_unattended_source(ctx, name)),
                 );
             }
             Ok(plan) => {
@@ -198,14 +193,6 @@ pub fn run(args: &RefreshArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// The session stored in `[name]`, if complete.
-fn stored_session(files: &Files, name: &str) -> Option<crate::session::Session> {
-    match crate::session::Holding::of(&files.credentials.profile(name).unwrap_or_default()) {
-        crate::session::Holding::Session(s) => s,
-        _ => None,
-    }
-}
-
 /// Runs `work` on every item, at most [`CONCURRENCY`] at a time, each on its own thread.
 fn in_parallel<'a, T: Sync, R: Send>(items: &'a [T], work: impl Fn(&'a T) -> R + Sync) -> Vec<R> {
     let next = Mutex::new(items.iter());
@@ -269,7 +256,7 @@ fn renew_group<'a>(
     if flight.waited {
         // Someone logged in with this device while we waited: keep what they wrote.
         match Files::read(ctx) {
-            Ok(files) => todo.retain(|p| match stored_session(&files, &p.profile) {
+            Ok(files) => todo.retain(|p| match files.session(&p.profile) {
                 Some(s) if !s.needs_renewal(Utc::now(), window(threshold, p)) => {
                     out.push((p.profile.clone(), Line::RenewedMeanwhile(s.expiration)));
                     false

@@ -177,19 +177,23 @@ fn stored(
 ) -> anyhow::Result<Option<Session>> {
     Ok(match kind {
         Kind::Role(r) => role::cached(ctx, r)?,
-        Kind::Session | Kind::Neither => {
-            match Holding::of(&files.credentials.profile(&req.profile).unwrap_or_default()) {
-                Holding::Session(s) => s,
-                _ => None,
-            }
-        }
+        Kind::Session | Kind::Neither => files.session(&req.profile),
     })
 }
 
-/// Why there is no session, for [`NoSession`] messages.
-fn state_text(kind: &Kind, req: &SessionRequest, files: &Files, now: DateTime<Utc>) -> String {
+/// Why there is no session, for [`NoSession`] messages; `cached` is a role's cached session.
+fn state_text(
+    kind: &Kind,
+    req: &SessionRequest,
+    files: &Files,
+    cached: Option<&Session>,
+    now: DateTime<Utc>,
+) -> String {
     if let Kind::Role(_) = kind {
-        return "none cached yet".into();
+        return match cached {
+            Some(s) => s.time_left_text(now),
+            None => "none cached yet".into(),
+        };
     }
     let props = files.credentials.profile(&req.profile).unwrap_or_default();
     match Holding::of(&props) {
@@ -253,14 +257,22 @@ pub fn session(req: &SessionRequest, ctx: &Ctx) -> anyhow::Result<(Outcome, File
         };
         return Err(NoSession {
             profile: req.profile.clone(),
-            state: state_text(&kind, req, &files, now),
+            state: state_text(&kind, req, &files, before.as_ref(), now),
             why: why.into(),
         }
         .into());
     }
     let mut provider = provider_for(kind.clone(), req, ctx, &files)?;
     provider.preflight(ctx, &files)?;
-    let mut code = choose_code(provider.as_ref(), req, ctx, &kind, &files, now)?;
+    let mut code = choose_code(
+        provider.as_ref(),
+        req,
+        ctx,
+        &kind,
+        &files,
+        before.as_ref(),
+        now,
+    )?;
     let mut flight = acquire(ctx, &provider.flight_key(), &req.profile)?;
     let mut files = files;
     if flight.waited {
@@ -286,7 +298,15 @@ pub fn session(req: &SessionRequest, ctx: &Ctx) -> anyhow::Result<(Outcome, File
         if let Some(outcome) = provider.adopt(ctx, &files, &flight.recorded())? {
             return Ok((outcome, files));
         }
-        code = choose_code(provider.as_ref(), req, ctx, &kind, &files, now)?;
+        code = choose_code(
+            provider.as_ref(),
+            req,
+            ctx,
+            &kind,
+            &files,
+            before.as_ref(),
+            now,
+        )?;
     }
     let outcome = provider.renew(ctx, &files, code)?;
     flight.record(&[outcome.profile()]);
@@ -301,6 +321,7 @@ fn choose_code<'a>(
     ctx: &Ctx,
     kind: &Kind,
     files: &Files,
+    cached: Option<&Session>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<CodeSource<'a>>> {
     let Needs::Code(configured) = provider.needs() else {
@@ -312,13 +333,9 @@ fn choose_code<'a>(
         None if req.mode == Mode::Always => Err(MfaError::NoSource.into()),
         None => {
             let why = match (req.mode, kind) {
-                (Mode::Unattended, _) => format!(
-                    "it has no non-interactive MFA code source: set mfa_process (a command \
-                     printing the code) or mfa_totp_secret_file in [{}] or in [profile {}] of \
-                     the config file, or pass --mfa-process; see docs/unattended.md",
-                    ctx.long_term(&req.profile),
-                    req.profile
-                ),
+                (Mode::Unattended, _) => {
+                    format!("it has {}", no_unattended_source(ctx, &req.profile))
+                }
                 (_, Kind::Role(r)) => format!(
                     "no MFA code source and no terminal: run `mfa-session login --profile {}` \
                      or `mfa-session login --profile {}` first",
@@ -333,12 +350,22 @@ fn choose_code<'a>(
             };
             Err(NoSession {
                 profile: req.profile.clone(),
-                state: state_text(kind, req, files, now),
+                state: state_text(kind, req, files, cached, now),
                 why,
             }
             .into())
         }
     }
+}
+
+/// What a profile lacks for unattended renewal, and how to give it that.
+pub fn no_unattended_source(ctx: &Ctx, profile: &str) -> String {
+    format!(
+        "no non-interactive MFA code source: set mfa_process (a command printing the code) or \
+         mfa_totp_secret_file in [{}] or in [profile {profile}] of the config file, or pass \
+         --mfa-process; see docs/unattended.md",
+        ctx.long_term(profile)
+    )
 }
 
 /// The long-term access key of `[P-long-term]`, if any.

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use crate::ctx::Ctx;
 use crate::error::{RoleError, SetupError};
 use crate::provider::request::{DurationText, ROLE_BOUNDS, SESSION_BOUNDS};
-use crate::session::{self, Holding};
+use crate::session::{self, Holding, Session};
 
 /// AssumeRole's default duration.
 pub const ROLE_DEFAULT_DURATION: u32 = 3_600;
@@ -42,6 +42,14 @@ impl Files {
     /// The region configured for a profile, if any.
     pub fn region(&self, profile: &str) -> Option<String> {
         self.config.get(profile, "region").filter(|r| !r.is_empty())
+    }
+
+    /// The session stored in `[profile]` of the credentials file, if it is a complete one.
+    pub fn session(&self, profile: &str) -> Option<Session> {
+        match Holding::of(&self.credentials.profile(profile).unwrap_or_default()) {
+            Holding::Session(s) => s,
+            _ => None,
+        }
     }
 
     /// The credentials file, for writing.

@@ -409,14 +409,7 @@ impl Provider for SessionTokenProvider {
     }
 
     fn stored(&self, _: &Ctx, files: &Files) -> anyhow::Result<Option<Session>> {
-        let props = files
-            .credentials
-            .profile(&self.plan.profile)
-            .unwrap_or_default();
-        Ok(match Holding::of(&props) {
-            Holding::Session(s) => s,
-            _ => None,
-        })
+        Ok(files.session(&self.plan.profile))
     }
 
     fn needs(&self) -> Needs {
