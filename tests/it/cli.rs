@@ -1,6 +1,5 @@
 //! The command-line frame, run as a real process: help, version, completions, man page, exit
 //! codes. stdout, stderr and the exit code are checked together.
-#![allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // test code: see [lints] in Cargo.toml
 
 use assert_cmd::Command;
 use predicates::prelude::*;

@@ -1,6 +1,5 @@
 //! The AWS SDKs' own cross-SDK profile-parser suite (`tests/data/profile-parser-tests.json`,
 //! copied from `shared/conformance`), run against our reader. Every case runs; none is skipped.
-#![allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // test code: see [lints] in Cargo.toml
 
 use std::collections::BTreeMap;
 

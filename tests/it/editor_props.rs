@@ -4,7 +4,6 @@
 //! belongs to. After any edit the file must (1) parse, (2) read as the expected profiles, and
 //! (3) keep every line the edit does not own — same text, same line ending, same order — with
 //! only the lines the edit implies added.
-#![allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // test code: see [lints] in Cargo.toml
 
 use std::collections::BTreeMap;
 

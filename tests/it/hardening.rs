@@ -3,10 +3,9 @@
 //! endpoints, hostile files, hostile processes and hostile values. Each bad input must end in one
 //! clear line and a documented exit code, never a panic, never a changed file, never a secret in
 //! a message.
-#![allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // test code: see [lints] in Cargo.toml
 #![allow(dead_code)]
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};

@@ -2,9 +2,8 @@
 //! devices provisioned through the IAM API and real TOTP codes, and against a local fake AWS
 //! endpoint for every failure moto cannot produce. Each failure asserts the message, the exit
 //! code and that the credentials file is byte-for-byte unchanged.
-#![allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // test code: see [lints] in Cargo.toml
 
-mod common;
+use crate::common;
 
 use std::process::Command as StdCommand;
 use std::time::{Duration, Instant};

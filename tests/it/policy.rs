@@ -1,9 +1,8 @@
 //! `mfa-session policy`: the printed documents are valid JSON that IAM accepts (created through
 //! the emulator's CreatePolicy and read back), and invalid CIDRs are refused with nothing
 //! printed.
-#![allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // test code: see [lints] in Cargo.toml
 
-mod common;
+use crate::common;
 
 use common::Home;
 use predicates::prelude::*;

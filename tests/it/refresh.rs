@@ -4,9 +4,8 @@
 //! source failing fast with no terminal, overlapping runs, profiles sharing one device, and many
 //! processes at once (credential-process, export, exec, login; SIGKILLed leaders; a terminal)
 //! sharing one login, with the emulator's call log counting every STS and IAM call.
-#![allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // test code: see [lints] in Cargo.toml
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

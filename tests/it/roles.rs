@@ -3,9 +3,8 @@
 //! assumed from an existing MFA session with no code and no terminal; the AWS CLI's own role
 //! handling on top of a managed session; no `[role]` section ever written; `--write-profile`;
 //! duration errors explained.
-#![allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // test code: see [lints] in Cargo.toml
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command as StdCommand;

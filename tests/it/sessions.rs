@@ -1,9 +1,8 @@
 //! `export`, `credential-process`, `exec` and `status` as real processes: output evaluated by
 //! real shells with values built to break quoting, used by the real AWS CLI and boto3, exec's
 //! exit codes and signals, status's table, JSON and exit codes.
-#![allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // test code: see [lints] in Cargo.toml
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command as StdCommand;

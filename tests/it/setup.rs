@@ -3,9 +3,8 @@
 //! keyring` and `--store file` against a real Secret Service (gnome-keyring-daemon on a private
 //! D-Bus), with login, refresh, export and a role reading the keys through it, and a locked or
 //! absent keyring failing in bounded time.
-#![allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // test code: see [lints] in Cargo.toml
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::process::Output;

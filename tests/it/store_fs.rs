@@ -3,7 +3,6 @@
 //!
 //! Writers run as separate processes (this test binary re-run in "child" mode), because that is
 //! how logins, refreshes and cron jobs meet in real life: separate processes and one lock file.
-#![allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // test code: see [lints] in Cargo.toml
 
 use std::fs;
 use std::os::unix::fs::{PermissionsExt, symlink};
