@@ -110,8 +110,8 @@ fn verbosity_flags_are_global_and_exclusive() {
 /// The exit-code table lives in src/error.rs; the README and `--help` must say the same.
 #[test]
 fn exit_codes_are_documented_in_step() {
-    let exit_rs = include_str!("../src/error.rs");
-    let readme = include_str!("../README.md");
+    let exit_rs = include_str!("../../src/error.rs");
+    let readme = include_str!("../../README.md");
     let rows: Vec<&str> = exit_rs
         .lines()
         .filter_map(|l| l.strip_prefix("//! | "))
