@@ -65,7 +65,7 @@ fn child_cmd(op: &str, file: &Path, arg: &str) -> Command {
     c.args([
         "--ignored",
         "--exact",
-        "child",
+        "store_fs::child",
         "--nocapture",
         "--test-threads=1",
     ])
