@@ -178,10 +178,14 @@ def main():
             stderr=subprocess.DEVNULL,
         )
 
+    size = os.path.getsize(BIN)
+    print(f"release binary: {size / 1e6:.2f} MB ({size} bytes); target <= 8 MB -> {'met' if size <= 8e6 else 'MISSED'}")
+    print()
+
     report = []
     hot_path(report)
     print("\n".join(report))
-    print("  targets: export <= 1.5x cat; export and status with 10 000 profiles <= 50 ms; peak RSS <= 10 MiB")
+    print("  targets: export <= 1.5x cat (2x with the release profile tuned for size); export and status with 10 000 profiles <= 50 ms; peak RSS <= 10 MiB")
     print()
 
     raw_med, raw_p90 = timed(raw_get_session_token, 50)
@@ -211,9 +215,21 @@ def main():
         with open(creds) as f:
             assert f.read().count("aws_session_token") == count, "every profile renewed"
 
+    # The emulator's own floor: the same number of raw calls, as many at a time as refresh
+    # makes them. moto answers in one Python process (one core at a time, the GIL), so no
+    # client can renew 20 profiles faster than this.
+    from concurrent.futures import ThreadPoolExecutor
+
+    def raw_calls():
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda _: raw_get_session_token(), range(count)))
+
+    floor_med, _ = timed(raw_calls, 10, warmup=1)
     ref_med, ref_p90 = timed(refresh_all, 10, warmup=1)
     print(f"refresh --all of {count} independent profiles (one device each, mfa_process codes)")
     print(f"  mfa-session refresh --all   median {ms(ref_med)}  p90 {ms(ref_p90)}  (10 runs)")
+    print(f"  {count} raw GetSessionToken, 8 at a time (the emulator's floor)  median {ms(floor_med)}  = {floor_med / login_med:.1f}x one login")
+    print(f"  overhead over that floor    {ms(ref_med - floor_med)}")
     print(f"  = {ref_med / login_med:.1f}x one login; target <= 3x -> {'met' if ref_med <= 3 * login_med else 'MISSED'}")
 
 

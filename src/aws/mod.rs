@@ -272,6 +272,30 @@ pub struct AssumeRole {
 /// served) a retry only sends the same code again to be refused, or worse, used twice.
 pub const ONE_ATTEMPT: u32 = 1;
 
+/// The process's one HTTP client, shared by every STS and IAM client it builds.
+///
+/// Building an HTTP client (connector, TLS configuration, root store) costs about as much CPU
+/// as a call to a nearby endpoint; `refresh` builds a pair of SDK clients per MFA device, so
+/// one client per process instead of one per SDK client is what lets a run renew many
+/// profiles in little more than the time of one login. Connections are pooled per runtime's
+/// use: a pooled connection whose runtime has ended is closed, and hyper retries a request
+/// that such a connection cancelled before sending it.
+///
+/// TLS is rustls with the `ring` provider rather than the SDK's default aws-lc: the same
+/// protocols and cipher suites for AWS endpoints, a smaller binary, and no C build of aws-lc.
+fn http_client() -> sts::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+    static CLIENT: std::sync::OnceLock<sts::config::SharedHttpClient> =
+        std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+                .build_https()
+        })
+        .clone()
+}
+
 /// The real thing: SDK clients for STS and IAM.
 pub struct SdkApi {
     sts: sts::Client,
@@ -393,6 +417,7 @@ impl SdkApi {
 
         let mut sc = sts::Config::builder()
             .behavior_version(sts::config::BehaviorVersion::latest())
+            .http_client(http_client())
             .region(region.clone())
             .credentials_provider(creds.clone())
             .timeout_config(timeouts.clone())
@@ -402,6 +427,7 @@ impl SdkApi {
         }
         let mut ic = iam::Config::builder()
             .behavior_version(iam::config::BehaviorVersion::latest())
+            .http_client(http_client())
             .region(region)
             .credentials_provider(creds)
             .timeout_config(timeouts)

@@ -19,3 +19,4 @@ mod roles;
 mod sessions;
 mod setup;
 mod store_fs;
+mod tls;

@@ -76,16 +76,22 @@ impl Home {
             .unwrap()
     }
 
-    /// Runs `shell_command` on a pseudo-terminal (util-linux `script`), typing each of `lines`
-    /// 1.5 s apart as a person would; returns what the terminal showed.
+    /// Runs `shell_command` on a pseudo-terminal (util-linux `script`) and types each of
+    /// `lines` as a person would: once the screen shows `prompt` one more time than before (or
+    /// at once, with no prompt to wait for: the terminal keeps what is typed until it is read).
+    /// Returns what the terminal showed. Fails the test, rather than hanging, when a prompt does
+    /// not come or the command does not end within 60 s.
     pub fn on_terminal(
         &self,
         endpoint: &str,
         shell_command: &str,
+        prompt: Option<&str>,
         lines: &[&str],
     ) -> std::process::Output {
-        use std::io::Write;
+        use std::io::{Read, Write};
         use std::process::{Command, Stdio};
+        use std::sync::{Arc, Mutex};
+        use std::time::{Duration, Instant};
         let mut child = Command::new("script")
             .args(["-qec", shell_command, "/dev/null"])
             .current_dir(self.path())
@@ -98,15 +104,63 @@ impl Home {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let screen = Arc::new(Mutex::new(Vec::new()));
+        let reader = {
+            let screen = Arc::clone(&screen);
+            let mut out = child.stdout.take().unwrap();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n @ 1..) = out.read(&mut buf) {
+                    screen.lock().unwrap().extend_from_slice(&buf[..n]);
+                }
+            })
+        };
+        let shown =
+            |screen: &Mutex<Vec<u8>>| String::from_utf8_lossy(&screen.lock().unwrap()).into_owned();
+        let deadline = Instant::now() + Duration::from_secs(60);
         let mut stdin = child.stdin.take().unwrap();
-        for line in lines {
-            // A person reads the prompt before typing.
-            std::thread::sleep(std::time::Duration::from_millis(1500));
+        for (i, line) in lines.iter().enumerate() {
+            if let Some(prompt) = prompt {
+                while shown(&screen).matches(prompt).count() <= i {
+                    if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
+                        let _ = child.kill();
+                        panic!(
+                            "prompt {} ({prompt:?}) never came: {}",
+                            i + 1,
+                            shown(&screen)
+                        );
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
             stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
         }
-        std::thread::sleep(std::time::Duration::from_millis(1500));
+        // stdin stays open until the command ends: `script` ends the session at its EOF.
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("the command did not end within 60 s: {}", shown(&screen));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
         drop(stdin);
-        child.wait_with_output().unwrap()
+        reader.join().unwrap();
+        let mut stderr = Vec::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_end(&mut stderr)
+            .unwrap();
+        let stdout = screen.lock().unwrap().clone();
+        std::process::Output {
+            status,
+            stdout,
+            stderr,
+        }
     }
 
     /// Same, pointed at an endpoint for both STS and IAM.
@@ -153,8 +207,14 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 /// An IAM client with the emulator's admin credentials.
 pub fn admin_iam(endpoint: &str) -> aws_sdk_iam::Client {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
     let conf = aws_sdk_iam::Config::builder()
         .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+        .http_client(
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(Provider::Rustls(CryptoMode::Ring))
+                .build_https(),
+        )
         .region(aws_sdk_iam::config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_iam::config::Credentials::new(
             "AKIAADMINADMINADMIN0",
