@@ -302,7 +302,7 @@ fn an_mfa_process_can_still_ask_on_the_terminal_and_its_prompt_lines_are_shown()
         bin.display(),
         source.replace('\'', "'\\''")
     );
-    let out = home.on_terminal(&fake.url, &shell, &["hunter2"]);
+    let out = home.on_terminal(&fake.url, &shell, None, &["hunter2"]);
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(shown.contains("EXIT=0"), "{shown}");
     assert!(

@@ -758,6 +758,7 @@ fn prompts_on_the_real_terminal_and_asks_again_after_a_rejected_code() {
     let out = home.on_terminal(
         &fake.url,
         &format!("{} login -p dev", bin.display()),
+        Some("MFA code for"),
         &["111111", "222222"],
     );
     let screen = String::from_utf8_lossy(&out.stdout);

@@ -701,6 +701,7 @@ fn two_logins_on_one_terminal_show_one_prompt() {
             "{b} login -p p1 & sleep 0.3; {b} login -p p1; second=$?; wait $!; \
              echo \"exits $? $second\""
         ),
+        Some("MFA code for"),
         &[&common::totp_now(&user.seed)],
     );
     let screen = String::from_utf8_lossy(&out.stdout);

@@ -245,6 +245,7 @@ fn export_logs_in_first_prompting_on_the_terminal_not_stdout() {
     let out = home.on_terminal(
         &fake.url,
         &format!("{} export -p dev > exports.sh", bin().display()),
+        Some("MFA code for"),
         &["246802"],
     );
     let screen = String::from_utf8_lossy(&out.stdout);
@@ -379,7 +380,10 @@ fn exec_leaves_signals_to_the_command() {
         .env("PATH", std::env::var_os("PATH").unwrap())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    // The signal goes to the pid that was started, once it runs `sleep` (exec replaced us).
+    wait_until("the command runs in mfa-session's place", || {
+        proc_comm(child.id()).as_deref() == Some("sleep")
+    });
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let status = child.wait().unwrap();
     use std::os::unix::process::ExitStatusExt;
@@ -527,7 +531,12 @@ fn exec_server_passes_signals_and_status_through() {
         .env("PATH", std::env::var_os("PATH").unwrap())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    // mfa-session stays, serving; the signal is sent once its child runs `sleep`.
+    wait_until("mfa-session's child runs the command", || {
+        children(child.id())
+            .iter()
+            .any(|&c| proc_comm(c).as_deref() == Some("sleep"))
+    });
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let start = Instant::now();
     let status = child.wait().unwrap();
@@ -536,4 +545,29 @@ fn exec_server_passes_signals_and_status_through() {
         start.elapsed() < Duration::from_secs(5),
         "sleep was stopped, not waited for"
     );
+}
+
+/// The command name of a running process, from /proc.
+fn proc_comm(pid: u32) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .ok()
+        .map(|c| c.trim_end().to_string())
+}
+
+/// The direct children of a process, from /proc.
+fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|c| c.parse().ok())
+        .collect()
+}
+
+/// Polls `done` every 5 ms; fails the test after 10 s instead of sleeping a fixed time.
+fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
