@@ -16,6 +16,9 @@ the pinned moto in-process and then runs moto's own server (same arguments as `m
 - AssumeRole with SerialNumber/TokenCode gets the same MFA checks (the caller being the user of a
   long-term key or of a session issued above); the role itself is stock moto.
 - ListMFADevices without UserName lists the caller's devices, as AWS does (stock moto fails).
+- An STS request signed more than 5 minutes away from the server's clock (X-Amz-Date) is refused
+  with SignatureDoesNotMatch "Signature expired", as AWS refuses it; stock moto ignores the
+  time. The tests shift the client's clock with faketime to see it.
 - An inactive or deleted long-term key is rejected by GetSessionToken, AssumeRole and
   GetCallerIdentity (InvalidClientTokenId), as AWS rejects it; stock moto accepts it.
 - With MFA_SESSION_EMULATOR_ROLE_SECONDS=N, AssumeRole issues sessions that last N seconds
@@ -55,6 +58,39 @@ class AccessDenied(STSClientError):
 
 class InvalidClientTokenId(STSClientError):
     code = "InvalidClientTokenId"
+
+
+class SignatureDoesNotMatch(STSClientError):
+    code = "SignatureDoesNotMatch"
+
+
+SKEW_LIMIT = datetime.timedelta(minutes=5)
+
+
+def _signed_in_time(action):
+    """Refuses a request whose signature time is more than 5 minutes off, with AWS's words."""
+
+    def checked(self, *args, **kwargs):
+        stamp = self.headers.get("X-Amz-Date") or self.headers.get("x-amz-date")
+        if stamp:
+            signed = datetime.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(
+                tzinfo=datetime.timezone.utc
+            )
+            now = datetime.datetime.now(datetime.timezone.utc)
+            fmt = "%Y%m%dT%H%M%SZ"
+            if signed < now - SKEW_LIMIT:
+                raise SignatureDoesNotMatch(
+                    f"Signature expired: {signed.strftime(fmt)} is now earlier than "
+                    f"{(now - SKEW_LIMIT).strftime(fmt)} ({now.strftime(fmt)} - 5 min.)"
+                )
+            if signed > now + SKEW_LIMIT:
+                raise SignatureDoesNotMatch(
+                    f"Signature not yet current: {signed.strftime(fmt)} is still later than "
+                    f"{(now + SKEW_LIMIT).strftime(fmt)} ({now.strftime(fmt)} + 5 min.)"
+                )
+        return action(self, *args, **kwargs)
+
+    return checked
 
 
 def totp(seed: str, step: int) -> str:
@@ -210,8 +246,11 @@ def list_mfa_devices(self):
     return _stock_list_mfa_devices(self)
 
 
-sts_responses.TokenResponse.get_session_token = get_session_token
-sts_responses.TokenResponse.assume_role = assume_role
+sts_responses.TokenResponse.get_session_token = _signed_in_time(get_session_token)
+sts_responses.TokenResponse.assume_role = _signed_in_time(assume_role)
+sts_responses.TokenResponse.get_caller_identity = _signed_in_time(
+    sts_responses.TokenResponse.get_caller_identity
+)
 sts_models.STSBackend.get_caller_identity = get_caller_identity
 iam_responses.IamResponse.list_mfa_devices = list_mfa_devices
 

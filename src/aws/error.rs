@@ -168,7 +168,13 @@ fn classify(
         "InvalidClientTokenId" | "UnrecognizedClientException" => AwsError::InvalidKey {
             code: code.to_string(),
         },
-        "SignatureDoesNotMatch" if lower.contains("expired") => AwsError::ClockSkew,
+        // A clock behind AWS's: "Signature expired: … is now earlier than …"; ahead of it:
+        // "Signature not yet current: … is still later than …".
+        "SignatureDoesNotMatch"
+            if lower.contains("expired") || lower.contains("not yet current") =>
+        {
+            AwsError::ClockSkew
+        }
         "SignatureDoesNotMatch" => AwsError::SignatureMismatch,
         "RequestExpired" | "RequestTimeTooSkewed" => AwsError::ClockSkew,
         "ValidationError" if lower.contains("maxsessionduration") => AwsError::RoleMaxDuration,
@@ -243,6 +249,14 @@ mod tests {
             c(
                 "SignatureDoesNotMatch",
                 "Signature expired: 20260101T000000Z is now earlier than 20260101T001500Z"
+            ),
+            AwsError::ClockSkew
+        ));
+        assert!(matches!(
+            c(
+                "SignatureDoesNotMatch",
+                "Signature not yet current: 20260101T001000Z is still later than \
+                 20260101T000500Z (20260101T000000Z + 5 min.)"
             ),
             AwsError::ClockSkew
         ));
