@@ -204,6 +204,43 @@ pub enum Command {
         #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration)]
         refresh_window: Duration,
     },
+    /// Explain why a profile does not work: every check, ok / warn / fail, with the fix.
+    ///
+    /// Checks, in the order a login meets them: which profile is used and why (--profile,
+    /// AWS_PROFILE, default); variables that make the AWS CLI ignore profiles
+    /// (AWS_ACCESS_KEY_ID, AWS_SESSION_TOKEN, a different AWS_PROFILE, ...); which credentials
+    /// and config files are read and why, their mode and owner, and whether they parse; where
+    /// the long-term keys are (file or OS keyring) and whether AWS accepts them
+    /// (GetCallerIdentity, which works even under an MFA-enforcing policy); this machine's clock
+    /// against the time in AWS's answer (AWS refuses requests more than 5 minutes off); the MFA
+    /// device (configured, or found with ListMFADevices); the stored session; whether the code
+    /// source can run (mfa_process found, TOTP seed readable), without spending a code; and
+    /// credential_process lines in the config file that hand the profile out.
+    ///
+    /// Writes nothing and never asks for a code. For a role profile the keys, device and code
+    /// source checked are those of its source_profile.
+    ///
+    /// Exit status: 0 when a login would work (warnings allowed), 1 when a check failed.
+    ///
+    /// Examples:
+    ///   mfa-session doctor --profile work
+    ///   mfa-session doctor --json | jq '.checks[] | select(.status != "ok")'
+    #[command(verbatim_doc_comment)]
+    Doctor {
+        /// Profile to check. Default: AWS_PROFILE, else "default".
+        #[arg(short, long, value_name = "PROFILE")]
+        profile: Option<String>,
+        /// JSON for scripts and support tickets: {"profile", "login_would_work", "checks":
+        /// [{"check", "status", "detail", "fix"}]}. No secret is ever part of it.
+        #[arg(long)]
+        json: bool,
+        /// Give up on each AWS call after this long.
+        #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = timeout)]
+        timeout: Duration,
+        /// A session with less than this left is reported as due for renewal.
+        #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration)]
+        refresh_window: Duration,
+    },
     /// Renew sessions unattended, for cron and systemd timers. Never prompts.
     ///
     /// Renews each requested profile whose session expires within --threshold, using its

@@ -35,7 +35,24 @@ pub struct Env {
     pub exec_profile: Option<String>,
     /// `SHELL`.
     pub shell: Option<PathBuf>,
+    /// `PATH`, to tell whether a configured command can be found (`doctor`).
+    pub path: Option<OsString>,
+    /// `AWS_DEFAULT_PROFILE`: the AWS CLI v1's name for `AWS_PROFILE`.
+    pub aws_default_profile: Option<String>,
+    /// Which of [`CREDENTIAL_VARS`] are set (names only: their values are secrets).
+    pub credential_vars: Vec<&'static str>,
 }
+
+/// Variables that give the AWS CLI and SDKs credentials ahead of any profile.
+pub const CREDENTIAL_VARS: [&str; 7] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+];
 
 impl Env {
     pub fn from_process() -> Env {
@@ -73,6 +90,13 @@ impl Env {
                 Some("XDG_CACHE_HOME") => env.xdg_cache_home = non_empty(v).map(PathBuf::from),
                 Some(EXEC_MARKER) => env.exec_profile = text(v),
                 Some("SHELL") => env.shell = non_empty(v).map(PathBuf::from),
+                Some("PATH") => env.path = non_empty(v),
+                Some("AWS_DEFAULT_PROFILE") => env.aws_default_profile = text(v),
+                Some(name) if !v.is_empty() => {
+                    if let Some(known) = CREDENTIAL_VARS.iter().find(|c| **c == name) {
+                        env.credential_vars.push(known);
+                    }
+                }
                 _ => {}
             }
         }
@@ -119,6 +143,31 @@ impl Env {
             .clone()
             .or_else(|| Some(self.home.as_ref()?.join(".cache")))?;
         Some(base.join("mfa-session"))
+    }
+
+    /// Where the profile name comes from, in the words `doctor` uses.
+    pub fn profile_origin(&self, flag: Option<&str>) -> &'static str {
+        match (flag, &self.aws_profile) {
+            (Some(_), _) => "--profile",
+            (None, Some(_)) => "AWS_PROFILE",
+            (None, None) => "the default (no --profile, no AWS_PROFILE)",
+        }
+    }
+
+    /// An executable named `program` (a path, or a name looked up in `PATH`), if one exists.
+    pub fn find_program(&self, program: &str) -> Option<PathBuf> {
+        use std::os::unix::fs::PermissionsExt;
+        let runnable = |p: &std::path::Path| {
+            p.metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        };
+        if program.contains('/') {
+            let p = PathBuf::from(program);
+            return runnable(&p).then_some(p);
+        }
+        std::env::split_paths(self.path.as_ref()?)
+            .map(|dir| dir.join(program))
+            .find(|p| runnable(p))
     }
 
     /// `--profile`, else `AWS_PROFILE`, else `default`.

@@ -8,7 +8,7 @@
 //! | code | meaning |
 //! |---|---|
 //! | 0 | success |
-//! | 1 | any other failure |
+//! | 1 | any other failure; for `doctor`, a check failed (a login would not work) |
 //! | 2 | usage error: unknown flag, bad value (clap reports these), or a duration out of AWS's bounds (flag or `duration_seconds`) |
 //! | 3 | a credentials or config file could not be read, parsed or written; it was not changed |
 //! | 4 | refused: overwriting long-term keys, or a value that cannot be stored or printed safely |

@@ -13,6 +13,7 @@ pub mod aws;
 pub mod cli;
 pub mod cmd;
 pub mod ctx;
+pub mod doctor;
 pub mod env;
 pub mod error;
 pub mod logging;

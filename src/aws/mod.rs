@@ -285,8 +285,7 @@ pub const ONE_ATTEMPT: u32 = 1;
 /// protocols and cipher suites for AWS endpoints, a smaller binary, and no C build of aws-lc.
 fn http_client() -> sts::config::SharedHttpClient {
     use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
-    static CLIENT: std::sync::OnceLock<sts::config::SharedHttpClient> =
-        std::sync::OnceLock::new();
+    static CLIENT: std::sync::OnceLock<sts::config::SharedHttpClient> = std::sync::OnceLock::new();
     CLIENT
         .get_or_init(|| {
             aws_smithy_http_client::Builder::new()
@@ -294,6 +293,49 @@ fn http_client() -> sts::config::SharedHttpClient {
                 .build_https()
         })
         .clone()
+}
+
+/// What `doctor` learns from one GetCallerIdentity: who the keys belong to, and the time the
+/// server answered (its `Date` header) next to this machine's, for the clock-skew check. The
+/// time is read from error answers too: a request AWS refuses for its timestamp still says
+/// what time AWS thinks it is.
+#[derive(Debug)]
+pub struct Identity {
+    pub arn: Result<String, AwsError>,
+    /// The server's `Date` and this machine's clock when the answer arrived.
+    pub clocks: Option<Clocks>,
+}
+
+/// The server's `Date` and this machine's clock when that answer arrived.
+pub type Clocks = (DateTime<chrono::Utc>, DateTime<chrono::Utc>);
+
+/// Records the `Date` header of an answer as it arrives, before it is deserialized.
+#[derive(Debug, Default)]
+struct ServerClock(std::sync::Arc<std::sync::Mutex<Option<Clocks>>>);
+
+impl sts::config::Intercept for ServerClock {
+    fn name(&self) -> &'static str {
+        "ServerClock"
+    }
+
+    fn read_after_transmit(
+        &self,
+        context: &sts::config::interceptors::BeforeDeserializationInterceptorContextRef<'_>,
+        _: &sts::config::RuntimeComponents,
+        _: &mut sts::config::ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let local = chrono::Utc::now();
+        let server = context
+            .response()
+            .headers()
+            .get("date")
+            .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
+            .map(|d| d.with_timezone(&chrono::Utc));
+        if let (Some(server), Ok(mut slot)) = (server, self.0.lock()) {
+            slot.get_or_insert((server, local));
+        }
+        Ok(())
+    }
 }
 
 /// The real thing: SDK clients for STS and IAM.
@@ -520,6 +562,36 @@ fn check_session(
         return Err("an Expiration far beyond the requested duration");
     }
     Ok(())
+}
+
+impl SdkApi {
+    /// GetCallerIdentity, which AWS answers for any valid key, even under a policy that denies
+    /// everything without MFA, with the clocks of the first answer.
+    pub async fn identity(&self) -> Identity {
+        let clock = ServerClock::default();
+        let slot = std::sync::Arc::clone(&clock.0);
+        let arn = match self.usable() {
+            Err(e) => Err(e),
+            Ok(()) => self
+                .sts
+                .get_caller_identity()
+                .customize()
+                .interceptor(clock)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("GetCallerIdentity", self.max_attempts, e))
+                .and_then(|out| {
+                    out.arn.ok_or(AwsError::Malformed {
+                        op: "GetCallerIdentity",
+                        what: "no Arn in the response",
+                    })
+                }),
+        };
+        let clocks = *slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Identity { arn, clocks }
+    }
 }
 
 impl MfaApi for SdkApi {

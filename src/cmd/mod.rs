@@ -4,6 +4,7 @@
 
 pub mod completions;
 pub mod credential_process;
+pub mod doctor;
 pub mod exec;
 pub mod export;
 pub mod login;
@@ -57,6 +58,12 @@ pub fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             };
             status::run(profile.as_deref(), view, refresh_window, ctx, &mut out)
         }
+        Command::Doctor {
+            profile,
+            json,
+            timeout,
+            refresh_window,
+        } => doctor::run(profile, json, timeout, refresh_window, ctx, &mut out),
         Command::Completions { shell } => completions::run(shell, &mut out),
         Command::Man => man::run(&mut out),
     }

@@ -107,6 +107,54 @@ impl Source {
         }
     }
 
+    /// Whether this source could give a code now, without running it or asking for one: its
+    /// command can be found (`find` looks a program up as `PATH` would), its seed can be read
+    /// and decoded. Says what was checked. Computing a TOTP spends nothing: AWS takes a code
+    /// once, and none is sent.
+    pub fn check(&self, find: impl Fn(&str) -> Option<PathBuf>) -> Result<String, SourceError> {
+        match self {
+            Source::Process { command, origin } => {
+                let c = command_for(command, origin)?;
+                let program = c.get_program().to_string_lossy().into_owned();
+                match find(&program) {
+                    Some(path) if program == "/bin/sh" => Ok(format!(
+                        "runs through {} (shell syntax: only the shell was checked)",
+                        path.display()
+                    )),
+                    Some(path) => Ok(format!("runs {}", path.display())),
+                    None => Err(SourceError::Spawn {
+                        origin: origin.clone(),
+                        cause: std::io::Error::new(
+                            std::io::ErrorKind::NotFound,
+                            format!(
+                                "{} is not an executable file or not found on PATH",
+                                crate::text::untrusted(&program)
+                            ),
+                        ),
+                    }),
+                }
+            }
+            Source::TotpFile { path, origin } => {
+                let seed = read_seed_file(path, origin)?;
+                totp(&seed, 0).ok_or_else(|| SourceError::BadSeed {
+                    path: path.clone(),
+                    origin: origin.clone(),
+                })?;
+                Ok("the file is yours, private and holds a base32 seed".into())
+            }
+            Source::TotpKeyring { profile, origin } => {
+                let seed = crate::secrets::seed(profile).map_err(|e| SourceError::Keyring {
+                    origin: origin.clone(),
+                    cause: e.to_string(),
+                })?;
+                totp(&seed, 0).ok_or_else(|| SourceError::BadKeyringSeed {
+                    origin: origin.clone(),
+                })?;
+                Ok("the keyring answered with a base32 seed".into())
+            }
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
             Source::Process { origin, .. } => format!("mfa_process ({origin})"),

@@ -10,6 +10,7 @@ mod common;
 
 mod cli;
 mod conformance;
+mod doctor;
 mod editor_props;
 mod hardening;
 mod login;

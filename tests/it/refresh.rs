@@ -13,7 +13,7 @@ use std::process::{Command as StdCommand, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use common::{Home, IamUser, profile};
+use common::{Home, IamUser, calls, long_term, profile, seed_file};
 
 fn expiring_in(minutes: i64) -> String {
     (Utc::now() + chrono::Duration::minutes(minutes))
@@ -27,21 +27,6 @@ fn old_session(name: &str, minutes: i64) -> String {
          aws_session_token = old-token\nexpiration = {}\n\n",
         expiring_in(minutes)
     )
-}
-
-fn long_term(name: &str, user: &IamUser, extra: &str) -> String {
-    format!(
-        "[{name}-long-term]\naws_access_key_id = {}\naws_secret_access_key = {}\nmfa_serial = {}\n{extra}\n",
-        user.access_key_id, user.secret_access_key, user.serial
-    )
-}
-
-/// The device seed in a file of the given mode.
-fn seed_file(home: &Home, name: &str, user: &IamUser, mode: u32) -> String {
-    let path = home.path().join(format!("{name}.totp"));
-    std::fs::write(&path, format!("{}\n", user.seed)).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-    path.display().to_string()
 }
 
 /// An mfa_process script that computes the code from a seed file (as `pass otp` would).
@@ -451,18 +436,6 @@ fn no_secret_reaches_the_argv_of_a_child_process() {
 }
 
 // ---- Single flight: many processes, one code, one call ------------------------------------
-
-/// How many times the emulator logged `action` for `user` (see scripts/emulator.py).
-fn calls(user: &IamUser, action: &str) -> usize {
-    let log = std::env::var("MFA_SESSION_EMULATOR_CALLS")
-        .expect("MFA_SESSION_EMULATOR_CALLS is not set: run the tests through scripts/test");
-    let want = format!("{} {action}", user.name);
-    std::fs::read_to_string(log)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| *l == want)
-        .count()
-}
 
 /// An mfa_process that logs each run to `<home>/runs`, waits `delay` seconds (a person
 /// touching a YubiKey), then prints the current code.

@@ -540,3 +540,32 @@ impl Drop for Emulator {
         let _ = self.child.wait();
     }
 }
+
+/// `[NAME-long-term]` with `user`'s keys and device, and `extra` lines.
+pub fn long_term(name: &str, user: &IamUser, extra: &str) -> String {
+    format!(
+        "[{name}-long-term]\naws_access_key_id = {}\naws_secret_access_key = {}\nmfa_serial = {}\n{extra}\n",
+        user.access_key_id, user.secret_access_key, user.serial
+    )
+}
+
+/// The device seed in a file of the given mode.
+pub fn seed_file(home: &Home, name: &str, user: &IamUser, mode: u32) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let path = home.path().join(format!("{name}.totp"));
+    std::fs::write(&path, format!("{}\n", user.seed)).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    path.display().to_string()
+}
+
+/// How many times the emulator logged `action` for `user` (see scripts/emulator.py).
+pub fn calls(user: &IamUser, action: &str) -> usize {
+    let log = std::env::var("MFA_SESSION_EMULATOR_CALLS")
+        .expect("MFA_SESSION_EMULATOR_CALLS is not set: run the tests through scripts/test");
+    let want = format!("{} {action}", user.name);
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| *l == want)
+        .count()
+}
