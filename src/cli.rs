@@ -35,11 +35,13 @@ fn timeout(s: &str) -> Result<Duration, String> {
     after_help = "Exit codes: 0 success, 1 failure, 2 usage error, 3 a file could not be read, \
         parsed or written (it was left unchanged), 4 refused: overwriting long-term keys, or a \
         value that cannot be stored or printed safely, 5 the MFA code or device was rejected, \
-        there is no device, or mfa_process failed, \
+        there is no device, or mfa_process or ykman failed, \
         6 AWS rejected the long-term key, the signature or the clock, or denied the call, \
         7 AWS unreachable or unavailable (connection, timeout, throttling, 5xx), 8 a code or a \
-        choice is needed and there is no terminal, 9 the profile is not set up (no long-term \
-        keys, an unusable code source such as an unsafe TOTP file, or an OS keyring that is \
+        choice is needed and there is no terminal or dialog to ask on, or the MFA prompt was \
+        cancelled or not answered in time, 9 the profile is not set up (no long-term \
+        keys, an unusable code source or prompt such as an unsafe TOTP file or a missing \
+        zenity or ykman, or an OS keyring that is \
         absent, locked or not answering), 10 no valid session and no way to log in here (status: not every session is \
         valid), 11 another mfa-session run held a lock too long, 126 or 127 exec could not run the \
         command.\n\nSee `mfa-session man` for the full manual."
@@ -306,7 +308,7 @@ pub struct LoginArgs {
     #[arg(short, long, value_name = "PROFILE")]
     pub profile: Option<String>,
 
-    /// The current 6-digit code of your MFA device (without it you are asked on the terminal).
+    /// The current 6-digit code of your MFA device (without it you are asked: see --prompt).
     #[arg(short, long, value_name = "CODE")]
     pub code: Option<String>,
 
@@ -347,6 +349,12 @@ pub struct LoginArgs {
     /// resolves itself.
     #[arg(long, value_name = "NAME")]
     pub write_profile: Option<String>,
+
+    /// Who asks for the MFA code when none is given and no mfa_process or TOTP seed is
+    /// configured. Default: MFA_SESSION_PROMPT, else mfa_prompt in the profile, else auto.
+    /// See docs/gui.md.
+    #[arg(long, value_enum, value_name = "PROMPT")]
+    pub prompt: Option<crate::mfa::prompt::PromptKind>,
 }
 
 /// Options of the commands that hand out a session.
@@ -359,6 +367,12 @@ pub struct SessionOpts {
     /// Log in again when the session has less than this left.
     #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration)]
     pub refresh_window: Duration,
+
+    /// Who asks for the MFA code when none is given and no mfa_process or TOTP seed is
+    /// configured. Default: MFA_SESSION_PROMPT, else mfa_prompt in the profile, else auto.
+    /// See docs/gui.md.
+    #[arg(long, value_enum, value_name = "PROMPT")]
+    pub prompt: Option<crate::mfa::prompt::PromptKind>,
 }
 
 impl LoginArgs {
@@ -375,6 +389,7 @@ impl LoginArgs {
             timeout: Duration::from_secs(10),
             mfa_process: None,
             write_profile: None,
+            prompt: None,
         }
     }
 }

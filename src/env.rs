@@ -35,6 +35,12 @@ pub struct Env {
     pub exec_profile: Option<String>,
     /// `SHELL`.
     pub shell: Option<PathBuf>,
+    /// `DISPLAY` or `WAYLAND_DISPLAY` is set: a graphical session, where dialogs can be shown.
+    pub display: bool,
+    /// `PATH`, where the dialog programs (zenity, kdialog) and ykman are looked for.
+    pub path: Option<OsString>,
+    /// `MFA_SESSION_PROMPT`: the prompt driver, for tools that cannot pass `--prompt`.
+    pub prompt: Option<String>,
 }
 
 impl Env {
@@ -73,6 +79,9 @@ impl Env {
                 Some("XDG_CACHE_HOME") => env.xdg_cache_home = non_empty(v).map(PathBuf::from),
                 Some(EXEC_MARKER) => env.exec_profile = text(v),
                 Some("SHELL") => env.shell = non_empty(v).map(PathBuf::from),
+                Some("DISPLAY" | "WAYLAND_DISPLAY") => env.display |= !v.is_empty(),
+                Some("PATH") => env.path = non_empty(v),
+                Some("MFA_SESSION_PROMPT") => env.prompt = text(v),
                 _ => {}
             }
         }
@@ -170,6 +179,18 @@ mod tests {
         assert_eq!(env(&[("AWS_PROFILE", "")]).profile(None), "default");
         assert!(env(&[("NO_COLOR", "1")]).no_color);
         assert!(!env(&[("NO_COLOR", "")]).no_color);
+    }
+
+    #[test]
+    fn a_graphical_session_is_either_display() {
+        assert!(!env(&[]).display);
+        assert!(!env(&[("DISPLAY", "")]).display);
+        assert!(env(&[("DISPLAY", ":0")]).display);
+        assert!(env(&[("WAYLAND_DISPLAY", "wayland-0"), ("DISPLAY", "")]).display);
+        assert_eq!(
+            env(&[("MFA_SESSION_PROMPT", "zenity")]).prompt.as_deref(),
+            Some("zenity")
+        );
     }
 
     #[test]
