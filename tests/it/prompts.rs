@@ -285,6 +285,45 @@ fn credential_process_without_a_terminal_asks_in_a_zenity_dialog() {
 }
 
 #[test]
+fn a_code_aws_rejects_is_asked_again_in_a_new_dialog() {
+    let x = Xvfb::start();
+    let moto = common::moto();
+    let home = Home::new();
+    let user = setup(&home, &moto, "", "");
+    let mut child = no_terminal(
+        &home,
+        &moto,
+        Some(&x.display),
+        &system_path(),
+        &bin(),
+        &["login", "--profile", "work", "--prompt", "zenity"],
+    );
+    let (first, first_pid) = x.wait_window(DIALOG, &[], &mut child);
+    // Six digits, but not the code of this step or the ones around it.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let near: Vec<String> = [now - 30, now, now + 30, now + 60]
+        .iter()
+        .map(|t| common::totp_at(&user.seed, *t))
+        .collect();
+    let wrong = (0..10)
+        .map(|d| format!("{d}{d}{d}{d}{d}{d}"))
+        .find(|c| !near.contains(c))
+        .unwrap();
+    x.type_into(&first, &wrong);
+    let (second, second_pid) = x.wait_window(DIALOG, &[first_pid], &mut child);
+    let argv = x.argv_of(&second_pid);
+    assert!(argv.contains("AWS rejected that code"), "{argv}");
+    assert!(!argv.contains(&wrong), "{argv}");
+    x.type_into(&second, &common::totp_now(&user.seed));
+    let out = finish(child);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(calls(&user, "GetSessionToken"), 2);
+}
+
+#[test]
 fn cancelling_the_dialog_fails_with_exit_8_and_calls_nothing() {
     let x = Xvfb::start();
     let moto = common::moto();
