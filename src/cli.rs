@@ -75,8 +75,9 @@ pub enum Command {
     ///
     /// Signs GetSessionToken with the long-term keys of [PROFILE-long-term] (never with
     /// AWS_ACCESS_KEY_ID or a session in the environment), asks for the code of your MFA device
-    /// on the terminal (or takes --code), and writes aws_access_key_id, aws_secret_access_key,
-    /// aws_session_token and expiration to [PROFILE]. Nothing else in the file changes.
+    /// on the terminal, else in a dialog (see --prompt), or takes --code, and writes
+    /// aws_access_key_id, aws_secret_access_key, aws_session_token and expiration to [PROFILE].
+    /// Nothing else in the file changes.
     ///
     /// The MFA device is --serial, else mfa_serial in [profile PROFILE] of the config file, else
     /// mfa_serial or aws_mfa_device in [PROFILE-long-term], else found with ListMFADevices and
@@ -112,7 +113,9 @@ pub enum Command {
     /// AWS_CREDENTIAL_EXPIRATION (and AWS_REGION when the profile has one) and unsets
     /// AWS_PROFILE. If the session is missing or inside the refresh window, logs in first when
     /// a code source exists: mfa_process or mfa_totp_secret_file, else a terminal to ask on (the
-    /// prompt goes to the terminal, never to stdout); otherwise prints nothing and exits 10. A
+    /// prompt goes to the terminal, never to stdout), else a dialog in a graphical session
+    /// (zenity, kdialog; osascript on macOS; see --prompt); otherwise prints nothing and exits
+    /// 10. A
     /// valid session costs no AWS call. Role profiles work too (see `login --help`).
     ///
     /// Examples:
@@ -139,7 +142,9 @@ pub enum Command {
     ///   credential_process = mfa-session credential-process --profile work
     ///
     /// The AWS CLI and SDKs then run it whenever they need credentials for work-mfa, and again
-    /// when the printed Expiration approaches. Same login rules as export.
+    /// when the printed Expiration approaches. Same login rules as export: run by an IDE with no
+    /// terminal, it asks for the code in a dialog (cancel: exit 8), or reads it off a YubiKey
+    /// with --prompt ykman / mfa_prompt = ykman. See docs/gui.md.
     #[command(verbatim_doc_comment)]
     CredentialProcess {
         /// Profile whose session to print (required: it is written into a config file).
