@@ -258,14 +258,14 @@ impl Dialog {
                     "on run argv",
                     "-e",
                     &format!(
-                        "display dialog (item 1 of argv) default answer \"\" with hidden answer \
-                         with title \"{DIALOG_TITLE}\" giving up after {}",
+                        "set r to display dialog (item 1 of argv) default answer \"\" with \
+                         hidden answer with title \"{DIALOG_TITLE}\" giving up after {}",
                         DIALOG_TIMEOUT.as_secs()
                     ),
                     "-e",
-                    "if gave up of result then error number -128",
+                    "if gave up of r then error number -128",
                     "-e",
-                    "return text returned of result",
+                    "return text returned of r",
                     "-e",
                     "end run",
                 ])
@@ -625,6 +625,79 @@ mod tests {
             ..desktop
         };
         assert!(headless.auto_dialog().is_none());
+    }
+
+    /// An executable script in `dir`.
+    fn script(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        p
+    }
+
+    #[test]
+    fn a_dialog_answer_comes_from_stdout_and_cancel_is_exit_1() {
+        // kdialog is not installed on the test machines: a script in its place shows the
+        // protocol (the real zenity is driven under Xvfb in tests/it/prompts.rs).
+        let dir = tempfile::tempdir().unwrap();
+        let args = dir.path().join("args");
+        let program = script(
+            dir.path(),
+            "kdialog",
+            &format!(
+                "#!/bin/sh\nprintf '%s\\n' \"$@\" >> {}\n\
+                 [ -e {dir}/cancel ] && exit 1\n\
+                 if [ -e {dir}/asked ]; then echo 654321; else touch {dir}/asked; echo 12; fi\n",
+                args.display(),
+                dir = dir.path().display()
+            ),
+        );
+        let mut d = Dialog {
+            kind: PromptKind::Kdialog,
+            program,
+        };
+        let code = d.read_code("arn:x", false).unwrap();
+        assert_eq!(code.expose(), "654321");
+        let argv = std::fs::read_to_string(&args).unwrap();
+        assert_eq!(argv.matches("--password").count(), 2, "{argv}");
+        assert!(
+            argv.contains("exactly 6 digits") && !argv.contains("654321"),
+            "{argv}"
+        );
+        std::fs::write(dir.path().join("cancel"), "").unwrap();
+        assert!(matches!(
+            d.read_code("arn:x", true),
+            Err(MfaError::DialogCancelled { prompt: "kdialog" })
+        ));
+    }
+
+    #[test]
+    fn ykman_prints_the_code_alone_or_after_the_account() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut y = Ykman {
+            program: script(
+                dir.path(),
+                "ykman",
+                "#!/bin/sh\n[ \"$*\" = 'oath accounts code --single aws' ] || exit 3\n\
+                 echo 'aws    012345'\n",
+            ),
+            account: "aws".into(),
+            desktop: Desktop::default(),
+            chooser: None,
+        };
+        assert_eq!(y.read_code("s", false).unwrap().expose(), "012345");
+        y.program = script(
+            dir.path(),
+            "ykman2",
+            "#!/bin/sh\necho 'Error: No YubiKey detected!' >&2\nexit 2\n",
+        );
+        let e = y.read_code("s", false).unwrap_err();
+        assert!(matches!(e, MfaError::PromptFailed { .. }), "{e}");
+        assert!(e.to_string().contains("No YubiKey detected"), "{e}");
+        assert!(matches!(
+            y.choose(&["a".into(), "b".into()]),
+            Err(MfaError::CannotChoose { count: 2, .. })
+        ));
     }
 
     #[test]

@@ -208,14 +208,26 @@ pub(crate) enum ChildStderr {
     Capture,
 }
 
-/// How a bounded child ended.
-#[derive(Debug)]
+/// How a bounded child ended. Its stdout may be a code: `Debug` shows only its length.
 pub(crate) struct Ran {
     pub status: std::process::ExitStatus,
     /// At most [`MAX_STDOUT`] bytes.
     pub stdout: Vec<u8>,
     /// With [`ChildStderr::Capture`]: what it wrote on stderr.
     pub stderr: Vec<u8>,
+}
+
+impl std::fmt::Debug for Ran {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ran")
+            .field("status", &self.status)
+            .field(
+                "stdout",
+                &format_args!("<{} bytes redacted>", self.stdout.len()),
+            )
+            .field("stderr", &String::from_utf8_lossy(&self.stderr))
+            .finish()
+    }
 }
 
 /// Why a bounded child gave no answer.
