@@ -20,8 +20,9 @@ pub enum MfaError {
     #[error("an MFA code is exactly 6 digits; the one given has {len} characters or a non-digit")]
     BadFormat { len: usize },
     #[error(
-        "no MFA code and no terminal to ask for one: pass --code 123456 (the current code of \
-         your MFA device), or run mfa-session in a terminal"
+        "no MFA code and no terminal or dialog to ask for one: pass --code 123456 (the current \
+         code of your MFA device), run mfa-session in a terminal, or see docs/gui.md for dialogs \
+         (zenity, kdialog) and YubiKeys"
     )]
     NoSource,
     #[error(

@@ -345,14 +345,15 @@ fn choose_code<'a>(
                     format!("it has {}", no_unattended_source(ctx, &req.profile))
                 }
                 (_, Kind::Role(r)) => format!(
-                    "no MFA code source and no terminal: run `mfa-session login --profile {}` \
-                     or `mfa-session login --profile {}` first",
+                    "no MFA code source and no terminal or dialog: run `mfa-session login \
+                     --profile {}` or `mfa-session login --profile {}` first (docs/gui.md: \
+                     dialogs and YubiKeys)",
                     r.name,
                     r.source_profile.as_deref().unwrap_or("SOURCE")
                 ),
                 _ => format!(
-                    "there is no terminal to ask for an MFA code: run `mfa-session login \
-                     --profile {}` first",
+                    "there is no terminal or dialog to ask for an MFA code: run `mfa-session \
+                     login --profile {}` first (docs/gui.md: dialogs and YubiKeys)",
                     req.profile
                 ),
             };
