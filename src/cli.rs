@@ -35,11 +35,13 @@ fn timeout(s: &str) -> Result<Duration, String> {
     after_help = "Exit codes: 0 success, 1 failure, 2 usage error, 3 a file could not be read, \
         parsed or written (it was left unchanged), 4 refused: overwriting long-term keys, or a \
         value that cannot be stored or printed safely, 5 the MFA code or device was rejected, \
-        there is no device, or mfa_process failed, \
+        there is no device, or mfa_process or ykman failed, \
         6 AWS rejected the long-term key, the signature or the clock, or denied the call, \
         7 AWS unreachable or unavailable (connection, timeout, throttling, 5xx), 8 a code or a \
-        choice is needed and there is no terminal, 9 the profile is not set up (no long-term \
-        keys, an unusable code source such as an unsafe TOTP file, or an OS keyring that is \
+        choice is needed and there is no terminal or dialog to ask on, or the MFA prompt was \
+        cancelled or not answered in time, 9 the profile is not set up (no long-term \
+        keys, an unusable code source or prompt such as an unsafe TOTP file or a missing \
+        zenity or ykman, or an OS keyring that is \
         absent, locked or not answering), 10 no valid session and no way to log in here (status: not every session is \
         valid), 11 another mfa-session run held a lock too long, 126 or 127 exec could not run the \
         command.\n\nSee `mfa-session man` for the full manual."
@@ -73,8 +75,9 @@ pub enum Command {
     ///
     /// Signs GetSessionToken with the long-term keys of [PROFILE-long-term] (never with
     /// AWS_ACCESS_KEY_ID or a session in the environment), asks for the code of your MFA device
-    /// on the terminal (or takes --code), and writes aws_access_key_id, aws_secret_access_key,
-    /// aws_session_token and expiration to [PROFILE]. Nothing else in the file changes.
+    /// on the terminal, else in a dialog (see --prompt), or takes --code, and writes
+    /// aws_access_key_id, aws_secret_access_key, aws_session_token and expiration to [PROFILE].
+    /// Nothing else in the file changes.
     ///
     /// The MFA device is --serial, else mfa_serial in [profile PROFILE] of the config file, else
     /// mfa_serial or aws_mfa_device in [PROFILE-long-term], else found with ListMFADevices and
@@ -110,7 +113,9 @@ pub enum Command {
     /// AWS_CREDENTIAL_EXPIRATION (and AWS_REGION when the profile has one) and unsets
     /// AWS_PROFILE. If the session is missing or inside the refresh window, logs in first when
     /// a code source exists: mfa_process or mfa_totp_secret_file, else a terminal to ask on (the
-    /// prompt goes to the terminal, never to stdout); otherwise prints nothing and exits 10. A
+    /// prompt goes to the terminal, never to stdout), else a dialog in a graphical session
+    /// (zenity, kdialog; osascript on macOS; see --prompt); otherwise prints nothing and exits
+    /// 10. A
     /// valid session costs no AWS call. Role profiles work too (see `login --help`).
     ///
     /// Examples:
@@ -137,7 +142,9 @@ pub enum Command {
     ///   credential_process = mfa-session credential-process --profile work
     ///
     /// The AWS CLI and SDKs then run it whenever they need credentials for work-mfa, and again
-    /// when the printed Expiration approaches. Same login rules as export.
+    /// when the printed Expiration approaches. Same login rules as export: run by an IDE with no
+    /// terminal, it asks for the code in a dialog (cancel: exit 8), or reads it off a YubiKey
+    /// with --prompt ykman / mfa_prompt = ykman. See docs/gui.md.
     #[command(verbatim_doc_comment)]
     CredentialProcess {
         /// Profile whose session to print (required: it is written into a config file).
@@ -343,7 +350,7 @@ pub struct LoginArgs {
     #[arg(short, long, value_name = "PROFILE")]
     pub profile: Option<String>,
 
-    /// The current 6-digit code of your MFA device (without it you are asked on the terminal).
+    /// The current 6-digit code of your MFA device (without it you are asked: see --prompt).
     #[arg(short, long, value_name = "CODE")]
     pub code: Option<String>,
 
@@ -384,6 +391,12 @@ pub struct LoginArgs {
     /// resolves itself.
     #[arg(long, value_name = "NAME")]
     pub write_profile: Option<String>,
+
+    /// Who asks for the MFA code when none is given and no mfa_process or TOTP seed is
+    /// configured. Default: MFA_SESSION_PROMPT, else mfa_prompt in the profile, else auto.
+    /// See docs/gui.md.
+    #[arg(long, value_enum, value_name = "PROMPT")]
+    pub prompt: Option<crate::mfa::prompt::PromptKind>,
 }
 
 /// Options of the commands that hand out a session.
@@ -396,6 +409,12 @@ pub struct SessionOpts {
     /// Log in again when the session has less than this left.
     #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration)]
     pub refresh_window: Duration,
+
+    /// Who asks for the MFA code when none is given and no mfa_process or TOTP seed is
+    /// configured. Default: MFA_SESSION_PROMPT, else mfa_prompt in the profile, else auto.
+    /// See docs/gui.md.
+    #[arg(long, value_enum, value_name = "PROMPT")]
+    pub prompt: Option<crate::mfa::prompt::PromptKind>,
 }
 
 impl LoginArgs {
@@ -412,6 +431,7 @@ impl LoginArgs {
             timeout: Duration::from_secs(10),
             mfa_process: None,
             write_profile: None,
+            prompt: None,
         }
     }
 }

@@ -35,8 +35,13 @@ pub struct Env {
     pub exec_profile: Option<String>,
     /// `SHELL`.
     pub shell: Option<PathBuf>,
-    /// `PATH`, to tell whether a configured command can be found (`doctor`).
+    /// `DISPLAY` or `WAYLAND_DISPLAY` is set: a graphical session, where dialogs can be shown.
+    pub display: bool,
+    /// `PATH`, where the dialog programs (zenity, kdialog), ykman and the programs `doctor`
+    /// checks are looked for.
     pub path: Option<OsString>,
+    /// `MFA_SESSION_PROMPT`: the prompt driver, for tools that cannot pass `--prompt`.
+    pub prompt: Option<String>,
     /// `AWS_DEFAULT_PROFILE`: the AWS CLI v1's name for `AWS_PROFILE`.
     pub aws_default_profile: Option<String>,
     /// Which of [`CREDENTIAL_VARS`] are set (names only: their values are secrets).
@@ -53,6 +58,20 @@ pub const CREDENTIAL_VARS: [&str; 7] = [
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     "AWS_WEB_IDENTITY_TOKEN_FILE",
 ];
+
+/// `program` in one of the directories of `path` (a `PATH` value), as an executable file.
+pub fn find_on_path(path: Option<&std::ffi::OsStr>, program: &str) -> Option<PathBuf> {
+    std::env::split_paths(path?)
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .map(|dir| dir.join(program))
+        .find(|p| is_executable(p))
+}
+
+/// A regular file with an execute bit.
+pub fn is_executable(p: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
 
 impl Env {
     pub fn from_process() -> Env {
@@ -90,7 +109,9 @@ impl Env {
                 Some("XDG_CACHE_HOME") => env.xdg_cache_home = non_empty(v).map(PathBuf::from),
                 Some(EXEC_MARKER) => env.exec_profile = text(v),
                 Some("SHELL") => env.shell = non_empty(v).map(PathBuf::from),
+                Some("DISPLAY" | "WAYLAND_DISPLAY") => env.display |= !v.is_empty(),
                 Some("PATH") => env.path = non_empty(v),
+                Some("MFA_SESSION_PROMPT") => env.prompt = text(v),
                 Some("AWS_DEFAULT_PROFILE") => env.aws_default_profile = text(v),
                 Some(name) if !v.is_empty() => {
                     if let Some(known) = CREDENTIAL_VARS.iter().find(|c| **c == name) {
@@ -156,18 +177,11 @@ impl Env {
 
     /// An executable named `program` (a path, or a name looked up in `PATH`), if one exists.
     pub fn find_program(&self, program: &str) -> Option<PathBuf> {
-        use std::os::unix::fs::PermissionsExt;
-        let runnable = |p: &std::path::Path| {
-            p.metadata()
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        };
         if program.contains('/') {
             let p = PathBuf::from(program);
-            return runnable(&p).then_some(p);
+            return is_executable(&p).then_some(p);
         }
-        std::env::split_paths(self.path.as_ref()?)
-            .map(|dir| dir.join(program))
-            .find(|p| runnable(p))
+        find_on_path(self.path.as_deref(), program)
     }
 
     /// `--profile`, else `AWS_PROFILE`, else `default`.
@@ -219,6 +233,18 @@ mod tests {
         assert_eq!(env(&[("AWS_PROFILE", "")]).profile(None), "default");
         assert!(env(&[("NO_COLOR", "1")]).no_color);
         assert!(!env(&[("NO_COLOR", "")]).no_color);
+    }
+
+    #[test]
+    fn a_graphical_session_is_either_display() {
+        assert!(!env(&[]).display);
+        assert!(!env(&[("DISPLAY", "")]).display);
+        assert!(env(&[("DISPLAY", ":0")]).display);
+        assert!(env(&[("WAYLAND_DISPLAY", "wayland-0"), ("DISPLAY", "")]).display);
+        assert_eq!(
+            env(&[("MFA_SESSION_PROMPT", "zenity")]).prompt.as_deref(),
+            Some("zenity")
+        );
     }
 
     #[test]

@@ -12,11 +12,11 @@
 //! | 2 | usage error: unknown flag, bad value (clap reports these), or a duration out of AWS's bounds (flag or `duration_seconds`) |
 //! | 3 | a credentials or config file could not be read, parsed or written; it was not changed |
 //! | 4 | refused: overwriting long-term keys, or a value that cannot be stored or printed safely |
-//! | 5 | MFA: the code or the device was rejected, the user has no MFA device, or `mfa_process` failed |
+//! | 5 | MFA: the code or the device was rejected, the user has no MFA device, or `mfa_process` or `ykman` failed |
 //! | 6 | AWS rejected the long-term key, the signature or the clock, or denied the call |
 //! | 7 | AWS unreachable or unavailable: connection refused, timeout, throttling, 5xx |
-//! | 8 | input needed: no MFA code (or device choice) and no terminal to ask on |
-//! | 9 | not set up: no long-term keys, keys in the session section, an unusable code source (unsafe TOTP file), or an OS keyring that is absent, locked or not answering |
+//! | 8 | input needed: no MFA code (or device choice) and no terminal or dialog to ask on, or the MFA prompt was cancelled or not answered in time; nothing was sent to AWS |
+//! | 9 | not set up: no long-term keys, keys in the session section, an unusable code source or prompt (unsafe TOTP file, zenity or ykman not installed, no `mfa_ykman_account`), or an OS keyring that is absent, locked or not answering |
 //! | 10 | no valid session: missing, expired or expiring, and no way to log in here (or another mfa-session kept logging in to it past the wait bound); for `status`, not every session shown is valid; for `refresh`, not every profile ended valid |
 //! | 11 | busy: another mfa-session run held the lock it needed for longer than the wait; nothing was changed |
 //! | 126 | `exec`: the command could not be run (not executable) |
@@ -303,10 +303,15 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
         }
         if let Some(e) = cause.downcast_ref::<MfaError>() {
             return match e {
-                MfaError::BadFormat { .. } => Exit::Usage,
-                MfaError::NoSource | MfaError::MustChoose { .. } | MfaError::Cancelled => {
-                    Exit::NeedsInput
-                }
+                MfaError::BadFormat { .. } | MfaError::UnknownPrompt { .. } => Exit::Usage,
+                MfaError::NoSource
+                | MfaError::MustChoose { .. }
+                | MfaError::CannotChoose { .. }
+                | MfaError::Cancelled
+                | MfaError::DialogCancelled { .. }
+                | MfaError::PromptTimeout { .. } => Exit::NeedsInput,
+                MfaError::PromptUnavailable { .. } => Exit::NotSetUp,
+                MfaError::PromptFailed { .. } => Exit::Mfa,
                 MfaError::Tty(_) => Exit::Failure,
             };
         }

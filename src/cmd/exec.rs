@@ -78,7 +78,10 @@ fn serve_and_wait(
     } else {
         Mode::IfPossible
     };
-    let req = SessionRequest::new(profile.to_string(), mode, opts.refresh_window);
+    let req = SessionRequest {
+        prompt: opts.prompt,
+        ..SessionRequest::new(profile.to_string(), mode, opts.refresh_window)
+    };
     let served = ctx.clone();
     std::thread::spawn(move || {
         endpoint.serve(move || provider::session(&req, &served).map(|(o, _)| o.session().clone()))

@@ -18,6 +18,7 @@ pub fn run(args: &LoginArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         timeout: args.timeout,
         mfa_process: args.mfa_process.clone(),
         write_profile: args.write_profile.clone(),
+        prompt: args.prompt,
         ..SessionRequest::new(
             ctx.env.profile(args.profile.as_deref()),
             Mode::Always,

@@ -82,11 +82,14 @@ pub fn session_for(
     } else {
         Mode::IfPossible
     };
-    let req = SessionRequest::new(
-        ctx.env.profile(profile.as_deref()),
-        mode,
-        opts.refresh_window,
-    );
+    let req = SessionRequest {
+        prompt: opts.prompt,
+        ..SessionRequest::new(
+            ctx.env.profile(profile.as_deref()),
+            mode,
+            opts.refresh_window,
+        )
+    };
     let (outcome, files) = provider::session(&req, ctx)?;
     if !matches!(outcome, Outcome::StillValid { .. }) {
         ctx.say(&outcome.describe(Utc::now()));

@@ -1,5 +1,6 @@
 //! Where MFA codes come from: `--code`, a configured non-interactive [`source::Source`]
-//! (`mfa_process`, `mfa_totp_secret_file`), or a person at the terminal — first that applies.
+//! (`mfa_process`, `mfa_totp_secret_file`), or a person — at the terminal, in a dialog or
+//! touching a YubiKey ([`prompt`]) — first that applies.
 //!
 //! The terminal is `/dev/tty`, not stdin/stdout, so a prompt still reaches the user inside
 //! `eval "$(mfa-session export)"` and never pollutes data on stdout. With no controlling terminal
@@ -11,6 +12,7 @@ use std::io::{self, BufRead, BufReader, Write};
 
 use crate::session::Secret;
 
+pub mod prompt;
 pub mod source;
 
 #[derive(Debug, thiserror::Error)]
@@ -18,8 +20,9 @@ pub enum MfaError {
     #[error("an MFA code is exactly 6 digits; the one given has {len} characters or a non-digit")]
     BadFormat { len: usize },
     #[error(
-        "no MFA code and no terminal to ask for one: pass --code 123456 (the current code of \
-         your MFA device), or run mfa-session in a terminal"
+        "no MFA code and no terminal or dialog to ask for one: pass --code 123456 (the current \
+         code of your MFA device), run mfa-session in a terminal, or see docs/gui.md for dialogs \
+         (zenity, kdialog) and YubiKeys"
     )]
     NoSource,
     #[error(
@@ -33,6 +36,28 @@ pub enum MfaError {
     },
     #[error("no code entered")]
     Cancelled,
+    #[error("the MFA dialog ({prompt}) was cancelled; nothing was sent to AWS")]
+    DialogCancelled { prompt: &'static str },
+    #[error("the MFA prompt ({prompt}) got no answer within {seconds} s and was closed")]
+    PromptTimeout { prompt: &'static str, seconds: u64 },
+    #[error("the MFA prompt {prompt} ({origin}) cannot be used here: {why}")]
+    PromptUnavailable {
+        prompt: &'static str,
+        origin: String,
+        why: String,
+    },
+    #[error("the MFA prompt {prompt} failed: {why}")]
+    PromptFailed { prompt: &'static str, why: String },
+    #[error(
+        "{origin}: unknown MFA prompt {value}; use one of {}",
+        prompt::PromptKind::NAMES
+    )]
+    UnknownPrompt { value: String, origin: String },
+    #[error(
+        "{count} MFA devices are enabled for this user and ykman cannot choose one: pass \
+         --serial ARN, or set mfa_serial in the profile. Devices: {devices}"
+    )]
+    CannotChoose { count: usize, devices: String },
     #[error("cannot use the terminal: {0}")]
     Tty(#[from] io::Error),
 }
@@ -49,13 +74,15 @@ pub fn validate_code(code: &str) -> Result<Secret, MfaError> {
     }
 }
 
-/// A person who can be asked for a code or a choice: the terminal today; GUI dialogs plug in
-/// here too.
+/// A person who can be asked for a code or a choice: the terminal, a dialog, a YubiKey
+/// ([`prompt`]).
 pub trait Prompt {
     /// A code for `serial`; `again` after AWS rejected the previous one.
     fn read_code(&mut self, serial: &str, again: bool) -> Result<Secret, MfaError>;
     /// One of several devices.
     fn choose(&mut self, devices: &[String]) -> Result<String, MfaError>;
+    /// Who is asked, for `doctor`: "you, at this terminal", "a zenity dialog", ….
+    fn describe(&self) -> String;
 }
 
 /// Where the code of one login comes from, chosen once before anything is asked or called.
@@ -80,21 +107,20 @@ impl std::fmt::Debug for CodeSource<'_> {
 }
 
 impl<'a> CodeSource<'a> {
-    /// The first that applies: the given code, the configured source, else a person at the
-    /// terminal when `person_allowed` and there is a terminal. `None`: nobody to ask.
+    /// The first that applies: the given code, the configured source, else a person asked
+    /// as `person` configures (`None`: no person may be asked). `Ok(None)`: nobody to ask.
     pub fn choose(
         given: Option<Secret>,
         configured: Option<source::Source>,
-        person_allowed: bool,
-    ) -> Option<CodeSource<'a>> {
-        match (given, configured) {
-            (Some(code), _) => Some(CodeSource::Given(code)),
-            (None, Some(s)) => Some(CodeSource::Configured(s)),
-            (None, None) if person_allowed => {
-                Terminal::open().map(|t| CodeSource::Person(Box::new(t) as Box<dyn Prompt + 'a>))
-            }
-            (None, None) => None,
-        }
+        person: Option<(&prompt::PromptConfig, &prompt::Desktop)>,
+    ) -> Result<Option<CodeSource<'a>>, MfaError> {
+        Ok(match (given, configured, person) {
+            (Some(code), _, _) => Some(CodeSource::Given(code)),
+            (None, Some(s), _) => Some(CodeSource::Configured(s)),
+            (None, None, Some((config, desktop))) => prompt::open(config, desktop)?
+                .map(|p| CodeSource::Person(p as Box<dyn Prompt + 'a>)),
+            (None, None, None) => None,
+        })
     }
 
     /// The person to ask for a device choice, if the code comes from one.
@@ -131,6 +157,10 @@ impl Terminal<BufReader<File>, File> {
 impl<R: BufRead, W: Write> Prompt for Terminal<R, W> {
     fn read_code(&mut self, serial: &str, again: bool) -> Result<Secret, MfaError> {
         Terminal::read_code(self, serial, again)
+    }
+
+    fn describe(&self) -> String {
+        "you, at this terminal".into()
     }
 
     fn choose(&mut self, devices: &[String]) -> Result<String, MfaError> {

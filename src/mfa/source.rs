@@ -217,8 +217,85 @@ fn run_process_within(
 ) -> Result<Secret, SourceError> {
     let mut cmd = command_for(line, origin)?;
     cmd.env("MFA_SESSION_SERIAL", serial)
-        .env("MFA_SESSION_PROFILE", profile)
-        .stdin(Stdio::null())
+        .env("MFA_SESSION_PROFILE", profile);
+    let ran = run_bounded(cmd, timeout, ChildStderr::Relay).map_err(|e| match e {
+        RunError::Spawn(cause) => SourceError::Spawn {
+            origin: origin.to_string(),
+            cause,
+        },
+        RunError::Timeout => SourceError::Timeout {
+            origin: origin.to_string(),
+        },
+    })?;
+    if !ran.status.success() {
+        return Err(SourceError::Failed {
+            origin: origin.to_string(),
+            status: ran.status.to_string(),
+        });
+    }
+    let text = String::from_utf8_lossy(&ran.stdout);
+    // The code is the last non-empty line; lines before it (a "Touch your YubiKey" prompt) are
+    // shown on stderr, escaped, as the source meant them to be seen.
+    let mut lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let last = lines.pop().unwrap_or("");
+    for l in lines {
+        eprintln!("{}", crate::text::untrusted(l));
+    }
+    validate_code(last).map_err(|_: MfaError| SourceError::BadOutput {
+        origin: origin.to_string(),
+    })
+}
+
+/// What happens to a bounded child's stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ChildStderr {
+    /// Passed on to ours as it comes, escaped (an `mfa_process` asking for a touch).
+    Relay,
+    /// Kept (up to [`MAX_STDERR`] bytes) and returned, for a message if the child fails (a
+    /// dialog's toolkit warnings are noise while it works).
+    Capture,
+}
+
+/// How a bounded child ended. Its stdout may be a code: `Debug` shows only its length.
+pub(crate) struct Ran {
+    pub status: std::process::ExitStatus,
+    /// At most [`MAX_STDOUT`] bytes.
+    pub stdout: Vec<u8>,
+    /// With [`ChildStderr::Capture`]: what it wrote on stderr.
+    pub stderr: Vec<u8>,
+}
+
+impl std::fmt::Debug for Ran {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ran")
+            .field("status", &self.status)
+            .field(
+                "stdout",
+                &format_args!("<{} bytes redacted>", self.stdout.len()),
+            )
+            .field("stderr", &String::from_utf8_lossy(&self.stderr))
+            .finish()
+    }
+}
+
+/// Why a bounded child gave no answer.
+#[derive(Debug)]
+pub(crate) enum RunError {
+    Spawn(std::io::Error),
+    /// It did not finish in time; its whole process group was killed.
+    Timeout,
+}
+
+/// Runs `cmd` as the code sources and prompt programs are run: stdin closed, in its own
+/// process group (killed whole at `timeout`; it gets the terminal's foreground meanwhile),
+/// stdout collected, stderr relayed or captured. Whatever it leaves running in the background
+/// cannot hold us past a short grace.
+pub(crate) fn run_bounded(
+    mut cmd: Command,
+    timeout: Duration,
+    stderr_to: ChildStderr,
+) -> Result<Ran, RunError> {
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     // Its own process group, so that at the time limit the whole of it — a shell and whatever
@@ -238,10 +315,7 @@ fn run_process_within(
             Ok(())
         });
     }
-    let mut child = cmd.spawn().map_err(|cause| SourceError::Spawn {
-        origin: origin.to_string(),
-        cause,
-    })?;
+    let mut child = cmd.spawn().map_err(RunError::Spawn)?;
     let group = libc::pid_t::try_from(child.id()).unwrap_or(libc::pid_t::MAX);
     let kill_group = || unsafe {
         libc::kill(-group, libc::SIGKILL);
@@ -260,7 +334,19 @@ fn run_process_within(
             }
         }
     });
-    std::thread::spawn(move || relay_stderr(stderr));
+    let captured = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    // Dropped when stderr is closed: what was captured is complete.
+    let (stderr_done, stderr_closed) = std::sync::mpsc::channel::<()>();
+    {
+        let captured = std::sync::Arc::clone(&captured);
+        std::thread::spawn(move || {
+            match stderr_to {
+                ChildStderr::Relay => relay_stderr(stderr),
+                ChildStderr::Capture => capture_stderr(stderr, &captured),
+            }
+            drop(stderr_done);
+        });
+    }
     let deadline = Instant::now() + timeout;
     // Most commands answer within milliseconds (`pass otp`, a seed tool): poll often at first,
     // then every 10 ms.
@@ -272,9 +358,7 @@ fn run_process_within(
                 kill_group();
                 let _ = child.wait();
                 drop(tty);
-                return Err(SourceError::Timeout {
-                    origin: origin.to_string(),
-                });
+                return Err(RunError::Timeout);
             }
             Ok(None) => {
                 std::thread::sleep(pause);
@@ -282,10 +366,7 @@ fn run_process_within(
             }
             Err(cause) => {
                 kill_group();
-                return Err(SourceError::Spawn {
-                    origin: origin.to_string(),
-                    cause,
-                });
+                return Err(RunError::Spawn(cause));
             }
         }
     };
@@ -308,23 +389,29 @@ fn run_process_within(
         }
     }
     drop(tty);
-    if !status.success() {
-        return Err(SourceError::Failed {
-            origin: origin.to_string(),
-            status: status.to_string(),
-        });
+    if stderr_to == ChildStderr::Capture {
+        let _ = stderr_closed.recv_timeout(LEFTOVER_GRACE);
     }
-    let text = String::from_utf8_lossy(&out);
-    // The code is the last non-empty line; lines before it (a "Touch your YubiKey" prompt) are
-    // shown on stderr, escaped, as the source meant them to be seen.
-    let mut lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let last = lines.pop().unwrap_or("");
-    for l in lines {
-        eprintln!("{}", crate::text::untrusted(l));
-    }
-    validate_code(last).map_err(|_: MfaError| SourceError::BadOutput {
-        origin: origin.to_string(),
+    let stderr = std::mem::take(&mut *captured.lock().unwrap_or_else(|e| e.into_inner()));
+    Ok(Ran {
+        status,
+        stdout: out,
+        stderr,
     })
+}
+
+/// Keeps up to [`MAX_STDERR`] bytes of a child's stderr; the rest is read and dropped.
+fn capture_stderr(mut from: impl Read, into: &std::sync::Mutex<Vec<u8>>) {
+    let mut buf = [0u8; 1024];
+    while let Ok(n) = from.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        let mut kept = into.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() < MAX_STDERR {
+            kept.extend_from_slice(&buf[..n]);
+        }
+    }
 }
 
 /// Passes an `mfa_process`'s stderr on to ours as it comes (a prompt without a line break

@@ -23,6 +23,7 @@ use chrono::{DateTime, Utc};
 
 use crate::ctx::Ctx;
 use crate::error::{NoSession, RoleError};
+use crate::mfa::prompt::{Desktop, PromptConfig, PromptKind};
 use crate::mfa::source::Source;
 use crate::mfa::{CodeSource, MfaError};
 use crate::session::{self, Holding, Session};
@@ -328,7 +329,14 @@ fn choose_code<'a>(
         return Ok(None);
     };
     let person_allowed = matches!(req.mode, Mode::Always | Mode::IfPossible);
-    match CodeSource::choose(req.code.clone(), configured, person_allowed) {
+    let prompt = if person_allowed && req.code.is_none() && configured.is_none() {
+        Some(prompt_config(req, ctx, kind, files)?)
+    } else {
+        None
+    };
+    let desktop = Desktop::from_env(&ctx.env);
+    let person = prompt.as_ref().map(|p| (p, &desktop));
+    match CodeSource::choose(req.code.clone(), configured, person)? {
         Some(c) => Ok(Some(c)),
         None if req.mode == Mode::Always => Err(MfaError::NoSource.into()),
         None => {
@@ -337,14 +345,15 @@ fn choose_code<'a>(
                     format!("it has {}", no_unattended_source(ctx, &req.profile))
                 }
                 (_, Kind::Role(r)) => format!(
-                    "no MFA code source and no terminal: run `mfa-session login --profile {}` \
-                     or `mfa-session login --profile {}` first",
+                    "no MFA code source and no terminal or dialog: run `mfa-session login \
+                     --profile {}` or `mfa-session login --profile {}` first (docs/gui.md: \
+                     dialogs and YubiKeys)",
                     r.name,
                     r.source_profile.as_deref().unwrap_or("SOURCE")
                 ),
                 _ => format!(
-                    "there is no terminal to ask for an MFA code: run `mfa-session login \
-                     --profile {}` first",
+                    "there is no terminal or dialog to ask for an MFA code: run `mfa-session \
+                     login --profile {}` first (docs/gui.md: dialogs and YubiKeys)",
                     req.profile
                 ),
             };
@@ -356,6 +365,63 @@ fn choose_code<'a>(
             .into())
         }
     }
+}
+
+/// Who asks a person for the code: `--prompt`, else `MFA_SESSION_PROMPT`, else `mfa_prompt`;
+/// and `mfa_ykman_account`. The keys are read from `[profile P]` of the config file, then
+/// `[P-long-term]`; for a role profile from the role's `[profile R]`, then its source
+/// profile's.
+pub fn prompt_config(
+    req: &SessionRequest,
+    ctx: &Ctx,
+    kind: &Kind,
+    files: &Files,
+) -> Result<PromptConfig, MfaError> {
+    let mut places = Vec::new();
+    let mut add_profile = |name: &str| {
+        places.push((
+            files.config.profile(name).unwrap_or_default(),
+            format!("[profile {name}] of the config file"),
+        ));
+        let long_term = ctx.long_term(name);
+        places.push((
+            files.credentials.profile(&long_term).unwrap_or_default(),
+            format!("[{long_term}]"),
+        ));
+    };
+    match kind {
+        Kind::Role(r) => {
+            add_profile(&r.name);
+            if let Some(source) = &r.source_profile {
+                add_profile(source);
+            }
+        }
+        _ => add_profile(&req.profile),
+    }
+    let find = |key: &str| {
+        places.iter().find_map(|(props, origin)| {
+            props
+                .get(key)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| (v.clone(), origin.clone()))
+        })
+    };
+    let kind = match (req.prompt, &ctx.env.prompt, find("mfa_prompt")) {
+        (Some(k), _, _) => Some((k, "--prompt".to_string())),
+        (None, Some(v), _) => {
+            let origin = "MFA_SESSION_PROMPT".to_string();
+            Some((PromptKind::parse(v, &origin)?, origin))
+        }
+        (None, None, Some((v, place))) => {
+            let origin = format!("mfa_prompt in {place}");
+            Some((PromptKind::parse(&v, &origin)?, origin))
+        }
+        (None, None, None) => None,
+    };
+    Ok(PromptConfig {
+        kind,
+        ykman_account: find("mfa_ykman_account").map(|(v, _)| v),
+    })
 }
 
 /// What a profile lacks for unattended renewal, and how to give it that.

@@ -128,6 +128,8 @@ pub struct SessionRequest {
     pub timeout: Duration,
     /// `--write-profile` (role profiles only).
     pub write_profile: Option<String>,
+    /// `--prompt`: who asks a person for the code.
+    pub prompt: Option<crate::mfa::prompt::PromptKind>,
 }
 
 impl SessionRequest {
@@ -145,6 +147,7 @@ impl SessionRequest {
             region: None,
             timeout: Duration::from_secs(10),
             write_profile: None,
+            prompt: None,
         }
     }
 

@@ -15,6 +15,7 @@ mod editor_props;
 mod hardening;
 mod login;
 mod policy;
+mod prompts;
 mod refresh;
 mod roles;
 mod sessions;
