@@ -18,6 +18,7 @@ use chrono::Utc;
 
 use crate::aws::{self, SdkApi};
 use crate::ctx::Ctx;
+use crate::mfa::prompt::Desktop;
 use crate::provider::{self, Files, Kind, Mode, SessionRequest, session_token};
 use crate::session::{self, State};
 use crate::store::{FileKind, SharedFile};
@@ -273,7 +274,13 @@ fn profile_onwards(report: &mut Report, req: &Request, ctx: &Ctx, files: &Files,
     let devices = keys_work.then(|| runtime.block_on(session_token::list_devices(&api)));
     device(report, plan.serial.as_deref(), devices);
     stored_session(report, req, ctx, files, &name, &kind);
-    code_source(report, ctx, plan.source.as_ref(), &session_profile);
+    code_source(
+        report,
+        ctx,
+        plan.source.as_ref(),
+        (files, &name, &kind),
+        &session_profile,
+    );
     credential_process(report, ctx, files, &name);
 }
 
@@ -575,38 +582,53 @@ fn stored_session(
     }
 }
 
-/// Where the code would come from, and whether that source could give one now.
+/// Where the code would come from, and whether that source could give one now: a configured
+/// source, else the person the prompt settings name (`--prompt` is not a doctor flag, but
+/// `MFA_SESSION_PROMPT` and `mfa_prompt` are read as login reads them).
 fn code_source(
     report: &mut Report,
     ctx: &Ctx,
     source: Option<&crate::mfa::source::Source>,
+    (files, name, kind): (&Files, &str, &Kind),
     profile: &str,
 ) {
-    match source {
-        Some(s) => match s.check(|p| ctx.env.find_program(p)) {
+    if let Some(s) = source {
+        match s.check(|p| ctx.env.find_program(p)) {
             Ok(how) => report.ok("code source", format!("{}: {how}", s.describe())),
             Err(e) => report.push("code source", Level::Fail, e.to_string(), None),
-        },
-        None if crate::mfa::Terminal::open().is_some() => report.push(
+        }
+        return;
+    }
+    let req = SessionRequest::new(name.to_string(), Mode::Always, Duration::ZERO);
+    let person = provider::prompt_config(&req, ctx, kind, files)
+        .and_then(|config| crate::mfa::prompt::open(&config, &Desktop::from_env(&ctx.env)));
+    match person {
+        Ok(Some(person)) => report.push(
             "code source",
             Level::Warn,
-            "you, at this terminal: no mfa_process or TOTP seed is configured, so \
-             credential_process from an IDE, cron and `refresh` cannot log in by themselves"
-                .into(),
+            format!(
+                "{}: no mfa_process or TOTP seed is configured, so `refresh`, cron and \
+                 credential_process where nobody can answer cannot log in by themselves",
+                person.describe()
+            ),
             Some(format!(
                 "only if you want that: {}",
                 unattended_fix(ctx, profile)
             )),
         ),
-        None => report.push(
+        Ok(None) => report.push(
             "code source",
             Level::Fail,
-            "no mfa_process or TOTP seed is configured and there is no terminal to ask on".into(),
+            "no mfa_process or TOTP seed is configured, and there is no terminal or dialog to \
+             ask on"
+                .into(),
             Some(format!(
-                "run mfa-session from a terminal, pass --code, or {}",
+                "run mfa-session from a terminal, pass --code, set up a dialog (docs/gui.md), or \
+                 {}",
                 unattended_fix(ctx, profile)
             )),
         ),
+        Err(e) => report.push("code source", Level::Fail, e.to_string(), None),
     }
 }
 
