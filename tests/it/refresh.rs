@@ -674,7 +674,10 @@ fn two_logins_on_one_terminal_show_one_prompt() {
             "{b} login -p p1 & sleep 0.3; {b} login -p p1; second=$?; wait $!; \
              echo \"exits $? $second\""
         ),
-        Some("MFA code for"),
+        // The person answers once the second login says it waits for the first (which holds
+        // the flight while its prompt is open): typed any sooner, the first would be done
+        // before the second starts, and there would be nothing to share.
+        Some("waiting for another mfa-session"),
         &[&common::totp_now(&user.seed)],
     );
     let screen = String::from_utf8_lossy(&out.stdout);
