@@ -302,18 +302,23 @@ pub(crate) fn run_bounded(
     // that shell started — is killed. When we own the terminal's foreground, the group gets it
     // for the duration, so a source asking on /dev/tty (a password manager's unlock) still can.
     let tty = ForegroundTerminal::ours();
-    let tty_fd = tty.as_ref().map(|t| t.fd);
-    // SAFETY: only async-signal-safe calls (setpgid, signal, tcsetpgrp, getpid) in the child.
-    unsafe {
-        cmd.pre_exec(move || {
-            libc::setpgid(0, 0);
-            if let Some(fd) = tty_fd {
+    match tty.as_ref().map(|t| t.fd) {
+        // SAFETY: only async-signal-safe calls (setpgid, signal, tcsetpgrp, getpid) in the child.
+        Some(fd) => unsafe {
+            cmd.pre_exec(move || {
+                libc::setpgid(0, 0);
                 libc::signal(libc::SIGTTOU, libc::SIG_IGN);
                 libc::tcsetpgrp(fd, libc::getpid());
                 libc::signal(libc::SIGTTOU, libc::SIG_DFL);
-            }
-            Ok(())
-        });
+                Ok(())
+            });
+        },
+        // No terminal to hand over (cron, refresh, an IDE): the group alone, which lets the
+        // standard library spawn with posix_spawn instead of fork, a large saving for a
+        // multi-threaded process starting one source per device.
+        None => {
+            cmd.process_group(0);
+        }
     }
     let mut child = cmd.spawn().map_err(RunError::Spawn)?;
     let group = libc::pid_t::try_from(child.id()).unwrap_or(libc::pid_t::MAX);
