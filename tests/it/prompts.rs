@@ -115,7 +115,11 @@ impl Xvfb {
                 return found;
             }
             if let Some(status) = child.try_wait().unwrap() {
-                panic!("no {title} window: the process ended first with {status}");
+                let mut err = String::new();
+                if let Some(mut e) = child.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut e, &mut err);
+                }
+                panic!("no {title} window: the process ended first with {status}: {err}");
             }
             if Instant::now() > deadline {
                 let _ = child.kill();
