@@ -573,17 +573,7 @@ fn write_to_terminal(text: &str) -> bool {
     };
     // ykman holds the terminal's foreground meanwhile: with SIGTTOU blocked (in this thread
     // only) a write from the background is allowed even under `stty tostop`.
-    // SAFETY: signal-mask calls with valid arguments.
-    unsafe {
-        let mut block: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut block);
-        libc::sigaddset(&mut block, libc::SIGTTOU);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &block, &mut old);
-        let written = writeln!(tty, "{text}").and_then(|()| tty.flush());
-        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
-        written.is_ok()
-    }
+    super::source::without_sigttou(|| writeln!(tty, "{text}").and_then(|()| tty.flush())).is_ok()
 }
 
 #[cfg(test)]

@@ -468,19 +468,32 @@ impl ForegroundTerminal {
     }
 }
 
+/// Runs `f` with SIGTTOU blocked in this thread: a process in the background of its terminal
+/// may then write to it or take its foreground back without being stopped.
+pub(crate) fn without_sigttou<T>(f: impl FnOnce() -> T) -> T {
+    // SAFETY: signal-mask calls with valid arguments; the old mask is restored.
+    unsafe {
+        let mut block: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut block);
+        libc::sigaddset(&mut block, libc::SIGTTOU);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &block, &mut old);
+        let out = f();
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        out
+    }
+}
+
 impl Drop for ForegroundTerminal {
     fn drop(&mut self) {
-        // We are a background group now: block SIGTTOU so taking the terminal back does not
+        // We are a background group now: SIGTTOU blocked, taking the terminal back does not
         // stop us.
-        // SAFETY: signal-mask and terminal calls with valid arguments.
-        unsafe {
-            let mut block: libc::sigset_t = std::mem::zeroed();
-            let mut old: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut block);
-            libc::sigaddset(&mut block, libc::SIGTTOU);
-            libc::pthread_sigmask(libc::SIG_BLOCK, &block, &mut old);
+        // SAFETY: terminal calls on our own descriptor.
+        without_sigttou(|| unsafe {
             libc::tcsetpgrp(self.fd, libc::getpgrp());
-            libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        });
+        // SAFETY: the descriptor is ours and closed once.
+        unsafe {
             libc::close(self.fd);
         }
     }

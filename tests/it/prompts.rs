@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Home, IamUser};
+use common::{Home, IamUser, calls};
 
 const DIALOG: &str = "^mfa-session: MFA code$";
 const HINT: &str = "^mfa-session: YubiKey$";
@@ -154,18 +154,6 @@ impl Drop for Xvfb {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// How many times the emulator logged `action` for `user` (see scripts/emulator.py).
-fn calls(user: &IamUser, action: &str) -> usize {
-    let log = std::env::var("MFA_SESSION_EMULATOR_CALLS")
-        .expect("MFA_SESSION_EMULATOR_CALLS is not set: run the tests through scripts/test");
-    let want = format!("{} {action}", user.name);
-    std::fs::read_to_string(log)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| *l == want)
-        .count()
 }
 
 /// A user with an MFA device, its keys in `[work-long-term]` (plus `extra` lines) and no
