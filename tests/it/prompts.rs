@@ -70,10 +70,22 @@ impl Xvfb {
                 panic!("Xvfb did not start (printed {line:?} for its display number)");
             }
         };
-        Xvfb {
+        let x = Xvfb {
             child,
             display: format!(":{n}"),
+        };
+        // A client must get in before the test goes on: a dialog that could not open the
+        // display would fail the test for the harness's sake (seen once under load).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !x.xdotool(&["getdisplaygeometry"]).status.success() {
+            assert!(
+                Instant::now() < deadline,
+                "Xvfb said {} but takes no client",
+                x.display
+            );
+            std::thread::sleep(Duration::from_millis(20));
         }
+        x
     }
 
     fn xdotool(&self, args: &[&str]) -> Output {
@@ -150,8 +162,18 @@ impl Xvfb {
 }
 
 impl Drop for Xvfb {
+    /// SIGTERM first, so the server removes its socket and lock before the next test's Xvfb
+    /// looks for a free display; SIGKILL only if it does not end within 5 s.
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self.child.try_wait().ok().flatten().is_none() {
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let _ = self.child.wait();
     }
 }
