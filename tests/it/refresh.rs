@@ -463,8 +463,13 @@ fn runs(home: &Home) -> usize {
 
 /// Starts mfa-session as a process with no terminal (as an IDE or a build tool would).
 fn spawn(home: &Home, endpoint: &str, args: &[&str]) -> std::process::Child {
-    StdCommand::new("setsid")
-        .arg("-w")
+    spawn_command(home, endpoint, args).spawn().unwrap()
+}
+
+/// The command [`spawn`] starts: mfa-session with no terminal, stdout and stderr piped.
+fn spawn_command(home: &Home, endpoint: &str, args: &[&str]) -> StdCommand {
+    let mut c = StdCommand::new("setsid");
+    c.arg("-w")
         .arg(assert_cmd::cargo::cargo_bin("mfa-session"))
         .args(args)
         .env_clear()
@@ -473,9 +478,8 @@ fn spawn(home: &Home, endpoint: &str, args: &[&str]) -> std::process::Child {
         .env("AWS_ENDPOINT_URL", endpoint)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+        .stderr(Stdio::piped());
+    c
 }
 
 /// The AccessKeyId a finished command handed out (credential-process JSON, export, or a
@@ -630,10 +634,31 @@ fn a_leader_killed_mid_code_hands_over_to_a_waiter() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let waiters: Vec<_> = (0..4)
-        .map(|_| spawn(&home, &moto, &["credential-process", "--profile", "p1"]))
+    // Each waiter's stderr goes to a file, so the test can see it say that it waits.
+    let logs: Vec<_> = (0..4)
+        .map(|i| home.path().join(format!("waiter-{i}.err")))
         .collect();
-    std::thread::sleep(Duration::from_millis(700));
+    let waiters: Vec<_> = logs
+        .iter()
+        .map(|log| {
+            let mut c = spawn_command(&home, &moto, &["credential-process", "--profile", "p1"]);
+            c.stderr(std::fs::File::create(log).unwrap());
+            c.spawn().unwrap()
+        })
+        .collect();
+    // The leader is killed once every waiter is waiting for it, not after a guessed delay.
+    let start = Instant::now();
+    while !logs.iter().all(|log| {
+        std::fs::read_to_string(log)
+            .unwrap_or_default()
+            .contains("waiting for another mfa-session logging in to [p1]")
+    }) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the waiters never said they wait"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     // `setsid -w` forwards nothing: kill mfa-session itself, found as setsid's child.
     let pgid = leader.id() as i32;
     let killed = StdCommand::new("pkill")
