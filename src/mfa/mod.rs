@@ -62,6 +62,13 @@ pub enum MfaError {
     Tty(#[from] io::Error),
 }
 
+/// How long from `now` (since the Unix epoch) until the next 30-second TOTP step starts, plus
+/// a second of margin: when a code was refused as used, the next one is worth asking for then.
+pub fn next_window_in(now: std::time::Duration) -> std::time::Duration {
+    let into = now.as_millis() % 30_000;
+    std::time::Duration::from_millis(u64::try_from(30_000 - into).unwrap_or(30_000) + 1_000)
+}
+
 /// Checks a code's shape before any call is made, so a typo costs no round trip.
 pub fn validate_code(code: &str) -> Result<Secret, MfaError> {
     let code = code.trim();

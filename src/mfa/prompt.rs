@@ -453,11 +453,11 @@ impl Prompt for Ykman {
     fn read_code(&mut self, serial: &str, again: bool) -> Result<Secret, MfaError> {
         if again {
             // The key gives the same code until the next 30-second step starts.
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default();
-            let into = u64::try_from(now.as_millis() % 30_000).unwrap_or(0);
-            let wait = Duration::from_millis(30_000 - into + 1_000);
+            let wait = super::next_window_in(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default(),
+            );
             tracing::warn!(
                 "AWS rejected the code; asking the YubiKey again for the next code in {} s",
                 wait.as_secs()

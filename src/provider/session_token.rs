@@ -19,7 +19,7 @@ use crate::aws::{self, AwsError, ClientSettings, LongTermKeys, MfaApi, SdkApi};
 use crate::ctx::Ctx;
 use crate::error::SetupError;
 use crate::mfa::source::Source;
-use crate::mfa::{CodeSource, MfaError};
+use crate::mfa::{CodeSource, MfaError, next_window_in};
 use crate::provider::profile::Files;
 use crate::provider::request::{DurationText, SESSION_BOUNDS, SessionRequest};
 use crate::provider::{Needs, Outcome, Provider, flight};
@@ -300,12 +300,6 @@ fn unix_now_precise() -> Duration {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default()
-}
-
-/// How long until the next 30-second TOTP step starts (plus a second of margin).
-fn next_window_in(now: Duration) -> Duration {
-    let into = now.as_millis() % 30_000;
-    Duration::from_millis(u64::try_from(30_000 - into).unwrap_or(30_000) + 1_000)
 }
 
 async fn discover_serial<A: MfaApi>(
