@@ -21,7 +21,7 @@ use crate::ctx::Ctx;
 use crate::mfa::prompt::Desktop;
 use crate::provider::{self, Files, Kind, Mode, SessionRequest, session_token};
 use crate::session::{self, State};
-use crate::store::{FileKind, SharedFile};
+use crate::store::{Document, FileKind, SharedFile};
 
 /// How a check came out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,26 +114,31 @@ pub fn diagnose(req: &Request, ctx: &Ctx) -> Report {
         return report;
     }
     environment(&mut report, req, ctx);
-    let credentials = ctx.credentials_path.as_deref();
-    let explicit = ctx.env.credentials_file.is_some();
-    file(
+    let credentials = file(
         &mut report,
         "credentials file",
-        credentials,
-        explicit,
+        ctx.credentials_path.as_deref(),
+        ctx.env.credentials_file.is_some(),
         FileKind::Credentials,
     );
-    let config_explicit = ctx.env.config_file.is_some();
-    file(
+    let config = file(
         &mut report,
         "config file",
         ctx.config_path.as_deref(),
-        config_explicit,
+        ctx.env.config_file.is_some(),
         FileKind::Config,
     );
-    let Ok(files) = Files::read(ctx) else {
+    // The documents just checked are the ones the rest reads: each file is read once.
+    let (Some(credentials), Some(config), Some(credentials_path)) =
+        (credentials, config, ctx.credentials_path.clone())
+    else {
         // The file checks above said why.
         return report;
+    };
+    let files = Files {
+        credentials_path,
+        credentials,
+        config,
     };
     let files_checked = report.checks.len();
     profile_onwards(&mut report, req, ctx, &files, &name);
@@ -343,14 +348,15 @@ fn environment(report: &mut Report, req: &Request, ctx: &Ctx) {
     }
 }
 
-/// Where a file is, why there, its type, mode and owner, and whether it parses.
+/// Where a file is, why there, its type, mode and owner, and whether it parses; the document
+/// as login would read it (empty when absent), or `None` when it cannot be read.
 fn file(
     report: &mut Report,
     area: &'static str,
     path: Option<&Path>,
     explicit: bool,
     kind: FileKind,
-) {
+) -> Option<Document> {
     let Some(path) = path else {
         report.push(
             area,
@@ -358,7 +364,9 @@ fn file(
             "no HOME, so no default location".into(),
             Some("set HOME, or AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE".into()),
         );
-        return;
+        // Without a config file to read, login goes on with none; without a credentials file
+        // it cannot.
+        return (kind == FileKind::Config).then(|| Document::empty(kind));
     };
     let var = match kind {
         FileKind::Credentials => "AWS_SHARED_CREDENTIALS_FILE",
@@ -384,11 +392,11 @@ fn file(
                 FileKind::Config => (Level::Ok, None),
             };
             report.push(area, level, format!("{shown} ({why}) does not exist"), fix);
-            return;
+            return Some(Document::empty(kind));
         }
         Err(e) => {
             report.push(area, Level::Fail, format!("{shown} ({why}): {e}"), None);
-            return;
+            return None;
         }
     };
     let shared = SharedFile::new(path, kind);
@@ -396,7 +404,7 @@ fn file(
         Ok(doc) => doc,
         Err(e) => {
             report.push(area, Level::Fail, format!("{e} ({why})"), None);
-            return;
+            return None;
         }
     };
     let mode = meta.mode() & 0o7777;
@@ -426,6 +434,7 @@ fn file(
     } else {
         report.ok(area, detail);
     }
+    Some(doc)
 }
 
 /// This machine's clock against the `Date` of AWS's answer.
