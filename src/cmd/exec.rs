@@ -20,9 +20,9 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use anyhow::Context;
 
 use crate::cli::SessionOpts;
-use crate::cmd::{Ctx, session_for};
+use crate::cmd::{Ctx, session_for, session_request};
 use crate::error::ExecError;
-use crate::provider::{self, Mode, SessionRequest};
+use crate::provider;
 use crate::server::Endpoint;
 use crate::shell;
 
@@ -73,15 +73,7 @@ fn serve_and_wait(
             Ok(())
         });
     }
-    let mode = if opts.no_login {
-        Mode::Never
-    } else {
-        Mode::IfPossible
-    };
-    let req = SessionRequest {
-        prompt: opts.prompt,
-        ..SessionRequest::new(profile.to_string(), mode, opts.refresh_window)
-    };
+    let req = session_request(profile.to_string(), opts);
     let served = ctx.clone();
     std::thread::spawn(move || {
         endpoint.serve(move || provider::session(&req, &served).map(|(o, _)| o.session().clone()))

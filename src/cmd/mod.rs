@@ -77,22 +77,24 @@ pub fn session_for(
     opts: &SessionOpts,
     ctx: &Ctx,
 ) -> anyhow::Result<(Outcome, Files)> {
-    let mode = if opts.no_login {
-        Mode::Never
-    } else {
-        Mode::IfPossible
-    };
-    let req = SessionRequest {
-        prompt: opts.prompt,
-        ..SessionRequest::new(
-            ctx.env.profile(profile.as_deref()),
-            mode,
-            opts.refresh_window,
-        )
-    };
+    let req = session_request(ctx.env.profile(profile.as_deref()), opts);
     let (outcome, files) = provider::session(&req, ctx)?;
     if !matches!(outcome, Outcome::StillValid { .. }) {
         ctx.say(&outcome.describe(Utc::now()));
     }
     Ok((outcome, files))
+}
+
+/// The request of the session commands' shared flags (`--no-login`, `--refresh-window`,
+/// `--prompt`) for `profile`: a login when needed, unless `--no-login`.
+pub fn session_request(profile: String, opts: &SessionOpts) -> SessionRequest {
+    let mode = if opts.no_login {
+        Mode::Never
+    } else {
+        Mode::IfPossible
+    };
+    SessionRequest {
+        prompt: opts.prompt,
+        ..SessionRequest::new(profile, mode, opts.refresh_window)
+    }
 }
