@@ -24,6 +24,7 @@ pub mod server;
 pub mod session;
 pub mod shell;
 pub mod store;
+pub mod sys;
 pub mod text;
 
 use std::process::ExitCode;
