@@ -7,7 +7,7 @@
 //! (cron, CI, `setsid`) there is nobody to ask: callers get [`MfaError::NoSource`] at once instead
 //! of a process waiting forever. Codes are [`Secret`]s: never in `Debug`, logs or messages.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 
 use crate::session::Secret;
@@ -148,11 +148,7 @@ pub struct Terminal<R, W> {
 impl Terminal<BufReader<File>, File> {
     /// The controlling terminal, or `None` when the process has none.
     pub fn open() -> Option<Self> {
-        let tty = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/tty")
-            .ok()?;
+        let tty = crate::sys::terminal::open()?;
         let output = tty.try_clone().ok()?;
         Some(Terminal {
             input: BufReader::new(tty),

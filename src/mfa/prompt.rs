@@ -568,7 +568,7 @@ fn show_hint(text: &str, desktop: &Desktop) -> Option<std::process::Child> {
 
 /// Writes `text` on the controlling terminal; `false` when there is none.
 fn write_to_terminal(text: &str) -> bool {
-    let Ok(mut tty) = std::fs::OpenOptions::new().write(true).open("/dev/tty") else {
+    let Some(mut tty) = crate::sys::terminal::open() else {
         return false;
     };
     // ykman holds the terminal's foreground meanwhile: with SIGTTOU blocked (in this thread

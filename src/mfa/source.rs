@@ -310,6 +310,8 @@ pub(crate) fn run_bounded(
         }
     }
     let mut child = cmd.spawn().map_err(RunError::Spawn)?;
+    // Killed with us if we are signalled meanwhile: a YubiKey or a dialog is not left held.
+    let _tracked = crate::sys::signals::track_group(child.id());
     let group = libc::pid_t::try_from(child.id()).unwrap_or(libc::pid_t::MAX);
     let kill_group = || unsafe {
         libc::kill(-group, libc::SIGKILL);
@@ -439,15 +441,10 @@ struct ForegroundTerminal {
 impl ForegroundTerminal {
     /// `/dev/tty`, when this process group is its foreground (a person is at it).
     fn ours() -> Option<ForegroundTerminal> {
+        use std::os::fd::IntoRawFd;
+        let fd = crate::sys::terminal::open()?.into_raw_fd();
         // SAFETY: plain calls on a file descriptor we own.
         unsafe {
-            let fd = libc::open(
-                c"/dev/tty".as_ptr(),
-                libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
-            );
-            if fd < 0 {
-                return None;
-            }
             if libc::tcgetpgrp(fd) != libc::getpgrp() {
                 libc::close(fd);
                 return None;
