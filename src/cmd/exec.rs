@@ -15,18 +15,20 @@ use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitCode};
 
-use std::sync::atomic::{AtomicI32, Ordering};
-
 use anyhow::Context;
 
 use crate::cli::SessionOpts;
 use crate::cmd::{Ctx, session_for, session_request};
 use crate::error::ExecError;
-use crate::provider;
+use crate::provider::{self, Files, Mode};
 use crate::server::Endpoint;
 use crate::shell;
+use crate::store::{Document, FileKind};
+use crate::sys;
 
-/// Variables that would make the command's SDK use something else than the server.
+/// Variables that would make the command's SDK use something else than the server: keys,
+/// another endpoint or token, web identity (CI OIDC, EKS), a profile. Every SDK's default
+/// chain ranks these above container credentials.
 const SHADOWING: &[&str] = &[
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -34,38 +36,109 @@ const SHADOWING: &[&str] = &[
     "AWS_SECURITY_TOKEN",
     "AWS_CREDENTIAL_EXPIRATION",
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
 ];
 
-/// The child's pid, for the signal handler that forwards SIGTERM and SIGHUP.
-static CHILD: AtomicI32 = AtomicI32::new(0);
+/// The profile the served command's SDKs select: it exists (so the AWS CLI accepts the name)
+/// and holds no credentials, so their default chain passes it and ends at the endpoint.
+const SERVED_PROFILE: &str = "mfa-session-served";
 
-extern "C" fn forward(signal: libc::c_int) {
-    let pid = CHILD.load(Ordering::Relaxed);
-    if pid > 0 {
-        // SAFETY: kill is async-signal-safe.
-        unsafe { libc::kill(pid, signal) };
+/// Credential settings of `[default]` that the served profile does not copy: each would make
+/// the SDKs get credentials from somewhere else than the endpoint.
+const CREDENTIAL_KEYS: &[&str] = &[
+    "credential_source",
+    "credential_process",
+    "role_arn",
+    "source_profile",
+    "role_session_name",
+    "external_id",
+    "mfa_serial",
+    "duration_seconds",
+    "web_identity_token_file",
+    "login_session",
+];
+
+/// The config file the served command reads: the user's own, byte for byte, plus one profile
+/// without credentials that `AWS_PROFILE` names. Without it, `[default]` of the user's files
+/// (a plain `login` writes one) would win over the endpoint. The user's other profiles stay
+/// usable by name (`--profile other`), since the credentials file is the user's own and this
+/// file holds their whole config. `[default]`'s other settings (region, output, pager…) are
+/// carried over, so the command behaves as it would have. Returns the file (0600, removed when
+/// dropped) and the profile's name.
+fn served_config(
+    files: &Files,
+    region: Option<&str>,
+) -> anyhow::Result<(tempfile::NamedTempFile, String)> {
+    let taken = |name: &str| {
+        files.config.profile(name).is_some() || files.credentials.profile(name).is_some()
+    };
+    let name = std::iter::once(SERVED_PROFILE.to_string())
+        .chain((2..).map(|n| format!("{SERVED_PROFILE}-{n}")))
+        .find(|n| !taken(n))
+        .unwrap_or_default();
+    let mut doc = Document::parse_owned(FileKind::Config, files.config.to_string())
+        .unwrap_or_else(|_| Document::empty(FileKind::Config));
+    doc.append_section(&name, &[])?;
+    let defaults = files.config.profile("default").unwrap_or_default();
+    for (key, value) in &defaults {
+        let credential = key.starts_with("aws_")
+            || key.starts_with("sso_")
+            || CREDENTIAL_KEYS.contains(&key.as_str());
+        if !credential {
+            // A value the file format cannot hold on one line (a nested section) is left out.
+            let _ = doc.set(&name, key, value);
+        }
     }
+    if let Some(r) = region {
+        doc.set(&name, "region", r)?;
+    }
+    let mut file = tempfile::Builder::new()
+        .prefix("mfa-session-config-")
+        .tempfile()
+        .context("cannot write the served command's config file")?;
+    std::io::Write::write_all(&mut file, doc.to_string().as_bytes())
+        .context("cannot write the served command's config file")?;
+    Ok((file, name))
 }
 
 /// `exec --server`: the command runs as a child with no keys, pointed at a credential endpoint
-/// that lives as long as it does; its exit status and signals become ours.
+/// that lives as long as it does; its exit status and signals become ours. It dies with us,
+/// however we die; while it runs, the terminal is its own.
 fn serve_and_wait(
     mut cmd: Command,
     program: &OsString,
     profile: &str,
+    files: &Files,
     region: Option<String>,
     opts: &SessionOpts,
     ctx: &Ctx,
 ) -> anyhow::Result<ExitCode> {
+    // Held back until the command's pid is known and the handlers are in place, and before
+    // any thread starts: a SIGTERM in between is forwarded, not lost with the command orphaned.
+    let deferred = sys::signals::defer();
+    sys::terminal::give_away();
     let endpoint = Endpoint::bind().context("cannot start the credential server on 127.0.0.1")?;
+    let (config, served) = served_config(files, region.as_deref())?;
     for name in SHADOWING {
         cmd.env_remove(name);
     }
     cmd.env("AWS_CONTAINER_CREDENTIALS_FULL_URI", endpoint.url()?)
-        .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", endpoint.token.expose());
+        .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", endpoint.token.expose())
+        .env("AWS_CONFIG_FILE", config.path())
+        .env("AWS_PROFILE", &served);
     if let Some(r) = &region {
         cmd.env("AWS_REGION", r).env("AWS_DEFAULT_REGION", r);
     }
+    if let Some(path) = &ctx.credentials_path {
+        cmd.env("AWS_SHARED_CREDENTIALS_FILE", path);
+    }
+    deferred.not_in(&mut cmd);
+    sys::process::die_with_parent(&mut cmd);
     // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
     unsafe {
         cmd.pre_exec(|| {
@@ -73,34 +146,32 @@ fn serve_and_wait(
             Ok(())
         });
     }
-    let req = session_request(profile.to_string(), opts);
-    let served = ctx.clone();
-    std::thread::spawn(move || {
-        endpoint.serve(move || provider::session(&req, &served).map(|(o, _)| o.session().clone()))
-    });
+    let mut req = session_request(profile.to_string(), opts);
+    if req.mode != Mode::Never {
+        req.mode = Mode::Background;
+    }
+    let served_ctx = ctx.clone();
+    std::thread::Builder::new()
+        .name("credential-server".into())
+        .spawn(move || {
+            let result = endpoint.serve(move || {
+                provider::session(&req, &served_ctx).map(|(o, _)| o.session().clone())
+            });
+            if let Err(e) = result {
+                tracing::error!("the credential server stopped: {e}");
+            }
+        })
+        .context("cannot start the credential server")?;
     let mut child = cmd.spawn().map_err(|source| ExecError {
         program: program.to_string_lossy().into_owned(),
         source,
     })?;
-    CHILD.store(i32::try_from(child.id()).unwrap_or(0), Ordering::Relaxed);
-    // SAFETY: installing handlers; `forward` only calls kill. A terminal's Ctrl-C and Ctrl-\
-    // reach the child directly (same process group): we only must not die of them first.
-    unsafe {
-        libc::signal(libc::SIGTERM, forward as *const () as libc::sighandler_t);
-        libc::signal(libc::SIGHUP, forward as *const () as libc::sighandler_t);
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
-        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
-    }
+    sys::signals::forward_to(child.id());
+    drop(deferred);
     let status = child.wait().context("cannot wait for the command")?;
-    use std::os::unix::process::ExitStatusExt;
-    if let Some(signal) = status.signal() {
-        // Die of the same signal, so whoever waits for us sees what the command did.
-        // SAFETY: resetting a handler and raising a signal on ourselves.
-        unsafe {
-            libc::signal(signal, libc::SIG_DFL);
-            libc::raise(signal);
-        }
-        return Ok(ExitCode::from(u8::try_from(128 + signal).unwrap_or(255)));
+    drop(config);
+    if let Some(code) = sys::signals::die_like(&status) {
+        return Ok(ExitCode::from(code));
     }
     Ok(ExitCode::from(
         status
@@ -141,7 +212,7 @@ pub fn run(
         .env_remove("AWS_DEFAULT_PROFILE")
         .env(crate::env::EXEC_MARKER, outcome.profile());
     if server {
-        return serve_and_wait(cmd, program, outcome.profile(), region, opts, ctx);
+        return serve_and_wait(cmd, program, outcome.profile(), &files, region, opts, ctx);
     }
     for (name, value) in shell::variables(outcome.session(), region.as_deref()) {
         cmd.env(name, value);

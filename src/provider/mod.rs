@@ -226,6 +226,35 @@ pub fn acquire(ctx: &Ctx, key: &str, profile: &str) -> anyhow::Result<flight::Fl
 /// The session `req` asks for: the stored one while valid, else a new one as `req.mode`
 /// allows. Returns the files as last read (for the profile's region, say).
 pub fn session(req: &SessionRequest, ctx: &Ctx) -> anyhow::Result<(Outcome, Files)> {
+    let renewed = obtain(req, ctx);
+    if req.mode != Mode::Background {
+        return renewed;
+    }
+    let Err(why) = renewed else {
+        return renewed;
+    };
+    // Nobody could give a code (or AWS said no): what is stored still works until it expires.
+    let keep = SessionRequest {
+        mode: Mode::Never,
+        window: std::time::Duration::ZERO,
+        force: false,
+        ..req.clone()
+    };
+    match obtain(&keep, ctx) {
+        Ok(kept) => {
+            tracing::warn!(
+                "[{}] cannot renew ({}); serving the stored session, which expires at {}",
+                req.profile,
+                crate::error::describe(&why),
+                session::format_expiration(kept.0.session().expiration)
+            );
+            Ok(kept)
+        }
+        Err(_) => Err(why),
+    }
+}
+
+fn obtain(req: &SessionRequest, ctx: &Ctx) -> anyhow::Result<(Outcome, Files)> {
     request::check_profile(&req.profile)?;
     let files = Files::read(ctx)?;
     let now = Utc::now();
@@ -328,7 +357,7 @@ fn choose_code<'a>(
     let Needs::Code(configured) = provider.needs() else {
         return Ok(None);
     };
-    let person_allowed = matches!(req.mode, Mode::Always | Mode::IfPossible);
+    let person_allowed = matches!(req.mode, Mode::Always | Mode::IfPossible | Mode::Background);
     let prompt = if person_allowed && req.code.is_none() && configured.is_none() {
         Some(prompt_config(req, ctx, kind, files)?)
     } else {

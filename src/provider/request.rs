@@ -36,6 +36,10 @@ pub enum Mode {
     Never,
     /// `refresh`: only from `--code` or a configured source, never from a person.
     Unattended,
+    /// `exec --server` renewing for the command it serves: as [`Mode::IfPossible`] (the
+    /// terminal is the command's by then, so a person is asked only in a dialog), but when no
+    /// new session can be had, the stored one is served for as long as it has time left.
+    Background,
 }
 
 /// GetSessionToken's bounds for IAM users, in seconds, and its default.
