@@ -18,6 +18,7 @@ mod policy;
 mod prompts;
 mod refresh;
 mod roles;
+mod server;
 mod sessions;
 mod setup;
 mod store_fs;
