@@ -446,9 +446,11 @@ pub struct RefreshArgs {
     #[arg(short, long)]
     pub all: bool,
 
-    /// Renew sessions that expire within this time.
-    #[arg(short, long, value_name = "DURATION", default_value = "1h", value_parser = duration)]
-    pub threshold: Duration,
+    /// Renew sessions that expire within this time [default: 1h, at most a third of the
+    /// session's life, so a short session is not renewed by every run]. A threshold given is
+    /// honoured as given: --threshold 36h renews a 12-hour session at once.
+    #[arg(short, long, value_name = "DURATION", value_parser = duration)]
+    pub threshold: Option<Duration>,
 
     /// A command that prints the current MFA code, for every profile of this run (overrides
     /// mfa_process and mfa_totp_secret_file in the files).

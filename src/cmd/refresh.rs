@@ -31,6 +31,8 @@ use crate::store::SharedFile;
 
 /// How long a run waits for an overlapping one to finish.
 const RUN_LOCK_WAIT: Duration = Duration::from_secs(180);
+/// The default `--threshold`, capped at a third of each session's life.
+const DEFAULT_THRESHOLD: Duration = Duration::from_secs(3_600);
 /// Device groups (and roles) renewed at the same time.
 const CONCURRENCY: usize = 8;
 
@@ -79,7 +81,12 @@ pub fn run(args: &RefreshArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let request = |name: &str| SessionRequest {
         mfa_process: args.mfa_process.clone(),
         timeout: args.timeout,
-        ..SessionRequest::new(name.to_string(), Mode::Unattended, args.threshold)
+        exact_window: args.threshold.is_some(),
+        ..SessionRequest::new(
+            name.to_string(),
+            Mode::Unattended,
+            args.threshold.unwrap_or(DEFAULT_THRESHOLD),
+        )
     };
     let now = Utc::now();
     let mut lines: BTreeMap<String, Line> = BTreeMap::new();
@@ -92,7 +99,7 @@ pub fn run(args: &RefreshArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             continue;
         }
         let req = request(name);
-        let window = profile::window(args.threshold, &files, name, kind, None);
+        let window = req.window_for(profile::lifetime(&files, name, kind, None));
         if let Some(s) = files.session(name)
             && !s.needs_renewal(now, window)
         {
@@ -135,7 +142,7 @@ pub fn run(args: &RefreshArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
 
     let groups: Vec<Vec<Plan>> = groups.into_values().collect();
     let mut renewals = Vec::new();
-    for (out, renewal) in in_parallel(&groups, |group| renew_group(group, ctx, args.threshold)) {
+    for (out, renewal) in in_parallel(&groups, |group| renew_group(group, ctx, &request(""))) {
         lines.extend(out);
         renewals.extend(renewal);
     }
@@ -144,7 +151,7 @@ pub fn run(args: &RefreshArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             &file,
             &mut renewals,
             &ctx.long_term_suffix,
-            args.threshold,
+            &request(""),
         ));
     }
     // The flights go only now, with every session written.
@@ -233,7 +240,7 @@ struct Renewal<'a> {
 fn renew_group<'a>(
     group: &'a [Plan],
     ctx: &Ctx,
-    threshold: Duration,
+    req: &SessionRequest,
 ) -> (Vec<(String, Line)>, Option<Renewal<'a>>) {
     let fail_all = |why: String| {
         let lines = group
@@ -257,7 +264,7 @@ fn renew_group<'a>(
         // Someone logged in with this device while we waited: keep what they wrote.
         match Files::read(ctx) {
             Ok(files) => todo.retain(|p| match files.session(&p.profile) {
-                Some(s) if !s.needs_renewal(Utc::now(), window(threshold, p)) => {
+                Some(s) if !s.needs_renewal(Utc::now(), req.window_for(p.duration)) => {
                     out.push((p.profile.clone(), Line::RenewedMeanwhile(s.expiration)));
                     false
                 }
@@ -293,18 +300,13 @@ fn renew_group<'a>(
     }
 }
 
-/// The window a profile's session must outlive (see [`crate::session::effective_window`]).
-fn window(threshold: Duration, plan: &Plan) -> Duration {
-    crate::session::effective_window(threshold, plan.duration)
-}
-
 /// Writes every renewal in one locked update, leaving alone a profile someone renewed
 /// meanwhile, then tells each flight's waiters what it wrote.
 fn write_all(
     file: &SharedFile,
     renewals: &mut [Renewal<'_>],
     suffix: &str,
-    threshold: Duration,
+    req: &SessionRequest,
 ) -> Vec<(String, Line)> {
     let outcome = file.update(|doc| {
         let mut lines = Vec::new();
@@ -315,7 +317,7 @@ fn write_all(
                     plan,
                     &r.got,
                     suffix,
-                    Some(window(threshold, plan)),
+                    Some(req.window_for(plan.duration)),
                 )?;
                 lines.push((plan.profile.clone(), written));
             }

@@ -230,13 +230,12 @@ pub fn session(req: &SessionRequest, ctx: &Ctx) -> anyhow::Result<(Outcome, File
     let files = Files::read(ctx)?;
     let now = Utc::now();
     let kind = profile::resolve(&files, &req.profile, &ctx.long_term_suffix);
-    let window = profile::window(
-        req.window,
+    let window = req.window_for(profile::lifetime(
         &files,
         &req.profile,
         &kind,
         req.duration.as_ref(),
-    );
+    ));
     let before = stored(&kind, req, ctx, &files)?;
     if let Some(s) = &before
         && !req.force

@@ -387,7 +387,7 @@ impl SessionTokenProvider {
     pub fn new(req: &SessionRequest, ctx: &Ctx, files: &Files) -> anyhow::Result<Self> {
         let plan = plan(req, ctx, files)?;
         Ok(SessionTokenProvider {
-            window: session::effective_window(req.window, plan.duration),
+            window: req.window_for(plan.duration),
             plan,
         })
     }

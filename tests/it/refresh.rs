@@ -791,3 +791,35 @@ fn a_fresh_short_session_counts_as_valid() {
         key
     );
 }
+
+/// An explicit `--threshold` is what the user asked for: a session of 1 h with 50 minutes left
+/// is renewed under `--threshold 2h`, while the default threshold (1 h, capped at a third of
+/// the session's life: 20 minutes) keeps it.
+#[test]
+fn an_explicit_threshold_is_honoured_beyond_a_third_of_the_sessions_life() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    let seed = seed_file(&home, "work", &user, 0o600);
+    home.write_credentials(&format!(
+        "{}{}",
+        long_term("work", &user, &format!("mfa_totp_secret_file = {seed}")),
+        old_session("work", 50),
+    ));
+    home.write_config("[profile work]\nduration_seconds = 3600\n");
+
+    let out = refresh(&home, &moto, &["-p", "work"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("[work] still valid"), "{}", stderr(&out));
+    assert_eq!(calls(&user, "GetSessionToken"), 0);
+
+    let out = refresh(&home, &moto, &["-p", "work", "--threshold", "2h"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("[work] renewed until"), "{}", stderr(&out));
+    assert_eq!(calls(&user, "GetSessionToken"), 1);
+    let work = profile(&home.read_credentials(), "work");
+    assert!(
+        work["aws_access_key_id"] != "ASIAOLDSESSIONwork",
+        "{work:?}"
+    );
+}
