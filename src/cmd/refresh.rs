@@ -156,9 +156,14 @@ pub fn run(args: &RefreshArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     }
     // The flights go only now, with every session written.
     drop(renewals);
-    // Roles come after the sessions they may be assumed from.
+    // Roles come after the sessions they may be assumed from, read once with those written.
+    let files = if roles.is_empty() {
+        files
+    } else {
+        Files::read(ctx)?
+    };
     lines.extend(in_parallel(&roles, |r| {
-        let line = match provider::session(&request(&r.name), ctx) {
+        let line = match provider::session_from(&request(&r.name), ctx, &files) {
             Ok((Outcome::StillValid { session, .. }, _)) => Line::StillValid(session.expiration),
             Ok((Outcome::Shared { session, .. }, _)) => Line::RenewedMeanwhile(session.expiration),
             Ok((outcome, _)) => Line::Renewed(outcome.session().expiration),

@@ -228,6 +228,19 @@ pub fn acquire(ctx: &Ctx, key: &str, profile: &str) -> anyhow::Result<flight::Fl
 pub fn session(req: &SessionRequest, ctx: &Ctx) -> anyhow::Result<(Outcome, Files)> {
     request::check_profile(&req.profile)?;
     let files = Files::read(ctx)?;
+    let (outcome, reread) = session_from(req, ctx, &files)?;
+    Ok((outcome, reread.unwrap_or(files)))
+}
+
+/// Like [`session`], from files already read: many requests answered from one read of the
+/// files cost each its own profile, not the whole files again. Returns the files as re-read
+/// after waiting for another process, if it waited.
+pub fn session_from(
+    req: &SessionRequest,
+    ctx: &Ctx,
+    files: &Files,
+) -> anyhow::Result<(Outcome, Option<Files>)> {
+    request::check_profile(&req.profile)?;
     let now = Utc::now();
     let kind = profile::resolve(&files, &req.profile, &ctx.long_term_suffix);
     let window = req.window_for(profile::lifetime(
@@ -236,19 +249,19 @@ pub fn session(req: &SessionRequest, ctx: &Ctx) -> anyhow::Result<(Outcome, File
         &kind,
         req.duration.as_ref(),
     ));
-    let before = stored(&kind, req, ctx, &files)?;
+    let before = stored(&kind, req, ctx, files)?;
     if let Some(s) = &before
         && !req.force
         && !s.needs_renewal(now, window)
     {
         if req.write_profile.is_some() {
-            provider_for(kind, req, ctx, &files)?.keep(ctx, &files, s)?;
+            provider_for(kind, req, ctx, files)?.keep(ctx, files, s)?;
         }
         let outcome = Outcome::StillValid {
             profile: req.profile.clone(),
             session: s.clone(),
         };
-        return Ok((outcome, files));
+        return Ok((outcome, None));
     }
     if req.mode == Mode::Never {
         let why = match kind {
@@ -257,60 +270,60 @@ pub fn session(req: &SessionRequest, ctx: &Ctx) -> anyhow::Result<(Outcome, File
         };
         return Err(NoSession {
             profile: req.profile.clone(),
-            state: state_text(&kind, req, &files, before.as_ref(), now),
+            state: state_text(&kind, req, files, before.as_ref(), now),
             why: why.into(),
         }
         .into());
     }
-    let mut provider = provider_for(kind.clone(), req, ctx, &files)?;
-    provider.preflight(ctx, &files)?;
+    let mut provider = provider_for(kind.clone(), req, ctx, files)?;
+    provider.preflight(ctx, files)?;
     let mut code = choose_code(
         provider.as_ref(),
         req,
         ctx,
         &kind,
-        &files,
+        files,
         before.as_ref(),
         now,
     )?;
     let mut flight = acquire(ctx, &provider.flight_key(), &req.profile)?;
-    let mut files = files;
+    let mut reread = None;
     if flight.waited {
         // Whoever held the flight may have done our work: re-read and re-check first.
-        files = Files::read(ctx)?;
-        let kind = profile::resolve(&files, &req.profile, &ctx.long_term_suffix);
-        let after = stored(&kind, req, ctx, &files)?;
+        let files = reread.insert(Files::read(ctx)?);
+        let kind = profile::resolve(files, &req.profile, &ctx.long_term_suffix);
+        let after = stored(&kind, req, ctx, files)?;
         if let Some(s) = after
             && !s.needs_renewal(Utc::now(), window)
             && (!req.force || Some(&s) != before.as_ref())
         {
             if req.write_profile.is_some() {
-                provider_for(kind, req, ctx, &files)?.keep(ctx, &files, &s)?;
+                provider_for(kind, req, ctx, files)?.keep(ctx, files, &s)?;
             }
             let outcome = Outcome::Shared {
                 profile: req.profile.clone(),
                 session: s,
                 from: "to it".into(),
             };
-            return Ok((outcome, files));
+            return Ok((outcome, reread));
         }
-        provider = provider_for(kind.clone(), req, ctx, &files)?;
-        if let Some(outcome) = provider.adopt(ctx, &files, &flight.recorded())? {
-            return Ok((outcome, files));
+        provider = provider_for(kind.clone(), req, ctx, files)?;
+        if let Some(outcome) = provider.adopt(ctx, files, &flight.recorded())? {
+            return Ok((outcome, reread));
         }
         code = choose_code(
             provider.as_ref(),
             req,
             ctx,
             &kind,
-            &files,
+            files,
             before.as_ref(),
             now,
         )?;
     }
-    let outcome = provider.renew(ctx, &files, code)?;
+    let outcome = provider.renew(ctx, reread.as_ref().unwrap_or(files), code)?;
     flight.record(&[outcome.profile()]);
-    Ok((outcome, files))
+    Ok((outcome, reread))
 }
 
 /// The code source of this login, chosen once; an error when one is needed and nobody can

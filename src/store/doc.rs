@@ -10,7 +10,8 @@
 //!
 //! Pure text in, text out: no file system, no environment.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::OnceLock;
 use std::fmt;
 
 /// Which of the two shared files a text is: they name sections differently.
@@ -129,6 +130,17 @@ pub struct Document {
     /// The text as read; unedited lines point into it.
     source: String,
     lines: Vec<Line>,
+    /// Where each profile's sections are, built at the first lookup and dropped at every edit:
+    /// with it a lookup by name costs the profile's lines, not the file's, so asking about
+    /// every profile of a large file is linear.
+    index: OnceLock<Index>,
+}
+
+/// The header lines of each profile, as the SDKs resolve the headers.
+#[derive(Clone, Debug, Default)]
+struct Index {
+    /// Line numbers of the headers of each profile's sections, in file order.
+    profiles: HashMap<String, Vec<usize>>,
 }
 
 /// What a section header means in a file of a given kind (borrowed from the header's text).
@@ -221,6 +233,7 @@ impl Document {
             kind,
             source: String::new(),
             lines: Vec::new(),
+            index: OnceLock::new(),
         }
     }
 
@@ -342,6 +355,7 @@ impl Document {
             kind,
             source: text,
             lines,
+            index: OnceLock::new(),
         })
     }
 
@@ -490,36 +504,59 @@ impl Document {
         out
     }
 
-    /// One profile's properties, or `None` when the file has no such profile. One pass that
-    /// copies only this profile's values: this is the hot path of `export` on large files.
+    /// One profile's properties, or `None` when the file has no such profile. Copies only this
+    /// profile's values: this is the hot path of `export` on large files. The first lookup
+    /// indexes the file in one pass; later ones read only the profile's own sections.
     pub fn profile(&self, name: &str) -> Option<BTreeMap<String, String>> {
-        let hide = self.has_prefixed_default();
-        let mut found = false;
-        let mut inside = false;
+        let headers = self.index().profiles.get(name)?;
         let mut map = BTreeMap::new();
-        for i in 0..self.lines.len() {
-            if let Some(header) = self.header(i) {
-                inside = matches!(
-                    self.resolve(header, hide),
-                    Some(Section::Profile { name: n, .. }) if n == name
-                );
-                found |= inside;
-            } else if inside
-                && let Some(key) = self.key(i)
-                && is_valid_identifier(key)
-            {
-                map.insert(key.to_ascii_lowercase(), self.value_at(i));
+        for &h in headers {
+            let mut i = h + 1;
+            while i < self.lines.len() && !matches!(self.lines[i].kind, Kind::Header { .. }) {
+                if let Some(key) = self.key(i)
+                    && is_valid_identifier(key)
+                {
+                    map.insert(key.to_ascii_lowercase(), self.value_at(i));
+                }
+                i += 1;
             }
         }
-        found.then_some(map)
+        Some(map)
+    }
+
+    /// The index of the profiles' sections, built once per version of the document.
+    fn index(&self) -> &Index {
+        self.index.get_or_init(|| {
+            let hide = self.has_prefixed_default();
+            let mut index = Index::default();
+            for i in 0..self.lines.len() {
+                if let Some(header) = self.header(i)
+                    && let Some(Section::Profile { name, .. }) = self.resolve(header, hide)
+                {
+                    match index.profiles.get_mut(name) {
+                        Some(headers) => headers.push(i),
+                        None => {
+                            index.profiles.insert(name.to_string(), vec![i]);
+                        }
+                    }
+                }
+            }
+            index
+        })
+    }
+
+    /// Forgets the index: the lines are about to change.
+    fn edited(&mut self) {
+        self.index.take();
     }
 
     /// The names of all profiles, in the order they first appear.
     pub fn profile_names(&self) -> Vec<String> {
+        let mut seen = HashSet::new();
         let mut names: Vec<String> = Vec::new();
         for s in self.owners().into_iter().flatten() {
             if let Section::Profile { name, .. } = s
-                && !names.iter().any(|n| n == name)
+                && seen.insert(name)
             {
                 names.push(name.to_string());
             }
@@ -703,6 +740,7 @@ impl Document {
             key: Span(0, key.len()),
             colon: false,
         };
+        self.edited();
         self.lines.insert(after + 1, Line::owned(text, eol, kind));
     }
 
@@ -716,6 +754,7 @@ impl Document {
             .filter(|l| !matches!(l.kind, Kind::Continuation))
             .cloned();
         let replacement: Vec<Line> = new.into_iter().chain(kept).collect();
+        self.edited();
         self.lines.splice(i..end, replacement);
     }
 
@@ -750,6 +789,7 @@ impl Document {
         if props.is_empty() {
             Self::check(profile, "x", None)?;
         }
+        self.edited();
         let nl = self.newline();
         let final_eol = match self.lines.last() {
             Some(l) => l.eol,
@@ -1014,5 +1054,23 @@ mod tests {
         let e = Document::parse(FileKind::Credentials, "[a]\nx = 1\n[b\n").unwrap_err();
         assert_eq!(e.line, 3);
         assert!(e.to_string().contains("must end with ']'"));
+    }
+
+    #[test]
+    fn lookups_follow_edits_and_merge_duplicate_sections() {
+        let mut d = creds("[a]\nx = 1\n[b]\ny = 2\n[a]\nz = 3\n");
+        assert_eq!(d.profile("a").unwrap().len(), 2);
+        assert_eq!(d.get("b", "y").as_deref(), Some("2"));
+        assert!(d.profile("c").is_none());
+        d.set("b", "w", "4").unwrap();
+        d.set("c", "v", "5").unwrap();
+        assert_eq!(d.get("a", "z").as_deref(), Some("3"), "{d}");
+        assert_eq!(d.get("b", "w").as_deref(), Some("4"));
+        assert_eq!(d.get("c", "v").as_deref(), Some("5"));
+        d.remove("a", "x").unwrap();
+        assert_eq!(d.profile("a").unwrap().len(), 1);
+        let many: String = (0..3000).map(|i| format!("[p{i}]\nk = {i}\n")).collect();
+        let d = creds(&many);
+        assert!((0..3000).all(|i| d.get(&format!("p{i}"), "k") == Some(i.to_string())));
     }
 }
