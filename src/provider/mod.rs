@@ -14,6 +14,7 @@
 
 pub mod flight;
 pub mod profile;
+pub mod refresh;
 pub mod request;
 pub mod role;
 pub mod rotate;
@@ -30,6 +31,7 @@ use crate::session::{self, Holding, Session};
 use crate::store;
 
 pub use profile::{Files, Kind, RoleProfile};
+pub use refresh::{Refreshed, Targets, refresh_many};
 pub use request::{Mode, SessionRequest};
 
 /// How a request ended.
@@ -235,7 +237,7 @@ pub fn session(req: &SessionRequest, ctx: &Ctx) -> anyhow::Result<(Outcome, File
 /// Like [`session`], from files already read: many requests answered from one read of the
 /// files cost each its own profile, not the whole files again. Returns the files as re-read
 /// after waiting for another process, if it waited.
-pub fn session_from(
+fn session_from(
     req: &SessionRequest,
     ctx: &Ctx,
     files: &Files,
