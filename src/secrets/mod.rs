@@ -10,13 +10,17 @@
 //!   moving back restores the file byte for byte.
 //!
 //! Every command that needs keys or a seed reads them through [`long_term_keys`] and
-//! [`seed`]; nothing else knows where they are.
+//! [`seed`]; nothing else knows where they are. [`migrate_profile`] moves one profile's
+//! secrets from one store to the other (`setup --store`).
 
 pub mod keyring;
+mod migrate;
 
 use std::collections::BTreeMap;
 
 use crate::error::KeyringError;
+
+pub use migrate::migrate_profile;
 use crate::session::{self, Secret};
 
 type Props = BTreeMap<String, String>;
