@@ -10,7 +10,8 @@
 //! the others wait, re-read the files and use what it wrote.
 //!
 //! Commands build a [`SessionRequest`] from their flags and print the [`Outcome`]; providers
-//! never know which command asked.
+//! never know which command asked. [`refresh_many`] answers many requests of one unattended
+//! run by the same rules, renewing profiles that share an MFA device with one code.
 
 pub mod flight;
 pub mod profile;
