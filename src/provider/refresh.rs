@@ -159,7 +159,9 @@ pub fn refresh_many(
     };
     results.extend(in_parallel(&roles, |r| {
         let result = match session_from(&request(&r.name), ctx, &files) {
-            Ok((Outcome::StillValid { session, .. }, _)) => Refreshed::StillValid(session.expiration),
+            Ok((Outcome::StillValid { session, .. }, _)) => {
+                Refreshed::StillValid(session.expiration)
+            }
             Ok((Outcome::Shared { session, .. }, _)) => {
                 Refreshed::RenewedMeanwhile(session.expiration)
             }

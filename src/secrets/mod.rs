@@ -20,8 +20,8 @@ use std::collections::BTreeMap;
 
 use crate::error::KeyringError;
 
-pub use migrate::migrate_profile;
 use crate::session::{self, Secret};
+pub use migrate::migrate_profile;
 
 type Props = BTreeMap<String, String>;
 

@@ -11,8 +11,8 @@
 //! Pure text in, text out: no file system, no environment.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::OnceLock;
 use std::fmt;
+use std::sync::OnceLock;
 
 /// Which of the two shared files a text is: they name sections differently.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

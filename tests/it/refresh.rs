@@ -810,12 +810,20 @@ fn an_explicit_threshold_is_honoured_beyond_a_third_of_the_sessions_life() {
 
     let out = refresh(&home, &moto, &["-p", "work"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("[work] still valid"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("[work] still valid"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(calls(&user, "GetSessionToken"), 0);
 
     let out = refresh(&home, &moto, &["-p", "work", "--threshold", "2h"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("[work] renewed until"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("[work] renewed until"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(calls(&user, "GetSessionToken"), 1);
     let work = profile(&home.read_credentials(), "work");
     assert!(
@@ -845,7 +853,9 @@ fn status_and_refresh_all_with_thousands_of_profiles() {
         ));
     }
     home.write_credentials(&creds);
-    let mut config = String::from("[sso-session corp]\nsso_start_url = https://x.awsapps.com/start\nsso_region = us-east-1\n\n");
+    let mut config = String::from(
+        "[sso-session corp]\nsso_start_url = https://x.awsapps.com/start\nsso_region = us-east-1\n\n",
+    );
     for i in 0..SSO {
         config.push_str(&format!(
             "[profile sso{i}]\nsso_session = corp\nsso_account_id = {}\nsso_role_name = Admin\n\n",
@@ -854,8 +864,11 @@ fn status_and_refresh_all_with_thousands_of_profiles() {
     }
     let cache = home.path().join(".cache/mfa-session/roles");
     std::fs::create_dir_all(&cache).unwrap();
-    std::fs::set_permissions(home.path().join(".cache"), std::fs::Permissions::from_mode(0o700))
-        .unwrap();
+    std::fs::set_permissions(
+        home.path().join(".cache"),
+        std::fs::Permissions::from_mode(0o700),
+    )
+    .unwrap();
     for dir in [cache.parent().unwrap(), &cache] {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).unwrap();
     }
@@ -889,7 +902,10 @@ fn status_and_refresh_all_with_thousands_of_profiles() {
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), SESSIONS + ROLES);
-    let mut names: Vec<&str> = rows.iter().map(|r| r["profile"].as_str().unwrap()).collect();
+    let mut names: Vec<&str> = rows
+        .iter()
+        .map(|r| r["profile"].as_str().unwrap())
+        .collect();
     // Session profiles first, then roles.
     assert!(names[..SESSIONS].iter().all(|n| n.starts_with('s')));
     assert!(names[SESSIONS..].iter().all(|n| n.starts_with("role")));
@@ -908,7 +924,11 @@ fn status_and_refresh_all_with_thousands_of_profiles() {
     }
     // One profile of each kind, by name.
     for (name, want) in [("s499", "valid"), ("role999", "valid"), ("sso5", "missing")] {
-        let out = home.cmd().args(["status", "--json", "-p", name]).output().unwrap();
+        let out = home
+            .cmd()
+            .args(["status", "--json", "-p", name])
+            .output()
+            .unwrap();
         let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(rows[0]["state"], want, "{name}");
     }
@@ -918,7 +938,9 @@ fn status_and_refresh_all_with_thousands_of_profiles() {
     assert!(out.status.success(), "{err}");
     assert_eq!(err.lines().count(), SESSIONS + ROLES, "{err}");
     assert_eq!(
-        err.lines().filter(|l| l.contains("] still valid until")).count(),
+        err.lines()
+            .filter(|l| l.contains("] still valid until"))
+            .count(),
         SESSIONS + ROLES,
         "{err}"
     );

@@ -580,7 +580,10 @@ fn status_prompt_escapes_control_characters_of_the_profile_name() {
     for var in ["AWS_PROFILE", "MFA_SESSION_PROFILE"] {
         let out = home
             .cmd()
-            .env(var, "x\u{1b}]0;owned\u{7}\u{1b}]52;c;ZWNobyBoaQ==\u{7}\u{202e}")
+            .env(
+                var,
+                "x\u{1b}]0;owned\u{7}\u{1b}]52;c;ZWNobyBoaQ==\u{7}\u{202e}",
+            )
             .args(["status", "--prompt"])
             .output()
             .unwrap();
@@ -591,8 +594,7 @@ fn status_prompt_escapes_control_characters_of_the_profile_name() {
             "{var}: {line:?}"
         );
         assert_eq!(
-            line,
-            "x\\x1b]0;owned\\x07\\x1b]52;c;ZWNobyBoaQ==\\x07\\u{202e} no session\n",
+            line, "x\\x1b]0;owned\\x07\\x1b]52;c;ZWNobyBoaQ==\\x07\\u{202e} no session\n",
             "{var}"
         );
         assert!(out.stderr.is_empty(), "{var}");
