@@ -245,9 +245,9 @@ fn session_from(
 ) -> anyhow::Result<(Outcome, Option<Files>)> {
     request::check_profile(&req.profile)?;
     let now = Utc::now();
-    let kind = profile::resolve(&files, &req.profile, &ctx.long_term_suffix);
+    let kind = profile::resolve(files, &req.profile, &ctx.long_term_suffix);
     let window = req.window_for(profile::lifetime(
-        &files,
+        files,
         &req.profile,
         &kind,
         req.duration.as_ref(),
