@@ -226,6 +226,28 @@ pub fn acquire(ctx: &Ctx, key: &str, profile: &str) -> anyhow::Result<flight::Fl
     })
 }
 
+/// The single-flight rule: takes the flight `key` for `profile`; when another process held it,
+/// also the files as they are now, since whoever held it may have done this one's work.
+fn take_flight(
+    ctx: &Ctx,
+    key: &str,
+    profile: &str,
+) -> anyhow::Result<(flight::Flight, Option<Files>)> {
+    let flight = acquire(ctx, key, profile)?;
+    let reread = if flight.waited {
+        Some(Files::read(ctx)?)
+    } else {
+        None
+    };
+    Ok((flight, reread))
+}
+
+/// After waiting for a flight: the session stored meanwhile, when it needs no renewal under
+/// `window`.
+fn renewed_meanwhile(stored: Option<Session>, window: std::time::Duration) -> Option<Session> {
+    stored.filter(|s| !s.needs_renewal(Utc::now(), window))
+}
+
 /// The session `req` asks for: the stored one while valid, else a new one as `req.mode`
 /// allows. Returns the files as last read (for the profile's region, say).
 pub fn session(req: &SessionRequest, ctx: &Ctx) -> anyhow::Result<(Outcome, Files)> {
@@ -289,15 +311,11 @@ fn session_from(
         before.as_ref(),
         now,
     )?;
-    let mut flight = acquire(ctx, &provider.flight_key(), &req.profile)?;
-    let mut reread = None;
-    if flight.waited {
-        // Whoever held the flight may have done our work: re-read and re-check first.
-        let files = reread.insert(Files::read(ctx)?);
+    let (mut flight, reread) = take_flight(ctx, &provider.flight_key(), &req.profile)?;
+    if let Some(files) = &reread {
         let kind = profile::resolve(files, &req.profile, &ctx.long_term_suffix);
         let after = stored(&kind, req, ctx, files)?;
-        if let Some(s) = after
-            && !s.needs_renewal(Utc::now(), window)
+        if let Some(s) = renewed_meanwhile(after, window)
             && (!req.force || Some(&s) != before.as_ref())
         {
             if req.write_profile.is_some() {

@@ -27,7 +27,9 @@ use crate::provider::flight::{self, Flight};
 use crate::provider::profile::{self, Files, Kind, RoleProfile};
 use crate::provider::request::SessionRequest;
 use crate::provider::session_token::{self, Obtained, Plan, Written};
-use crate::provider::{Outcome, acquire, no_unattended_source, session_from};
+use crate::provider::{
+    Outcome, no_unattended_source, renewed_meanwhile, session_from, take_flight,
+};
 use crate::store::{FileKind, SharedFile};
 
 /// How long a run waits for an overlapping one to finish.
@@ -224,28 +226,24 @@ fn renew_group<'a>(
         (results, None)
     };
     let first = &group[0];
-    let flight = match acquire(
-        ctx,
-        &flight::device_key(&first.keys.access_key_id),
-        &first.profile,
-    ) {
-        Ok(f) => f,
+    let key = flight::device_key(&first.keys.access_key_id);
+    let (flight, reread) = match take_flight(ctx, &key, &first.profile) {
+        Ok(taken) => taken,
         Err(e) => return fail_all(format!("{e:#}")),
     };
     let mut out = Vec::new();
     let mut todo: Vec<&Plan> = group.iter().collect();
-    if flight.waited {
+    if let Some(files) = reread {
         // Someone logged in with this device while we waited: keep what they wrote.
-        match Files::read(ctx) {
-            Ok(files) => todo.retain(|p| match files.session(&p.profile) {
-                Some(s) if !s.needs_renewal(Utc::now(), req.window_for(p.duration)) => {
+        todo.retain(|p| {
+            match renewed_meanwhile(files.session(&p.profile), req.window_for(p.duration)) {
+                Some(s) => {
                     out.push((p.profile.clone(), Refreshed::RenewedMeanwhile(s.expiration)));
                     false
                 }
-                _ => true,
-            }),
-            Err(e) => return fail_all(format!("{e:#}")),
-        }
+                None => true,
+            }
+        });
     }
     let Some(lead) = todo.first() else {
         return (out, None);
