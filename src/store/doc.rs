@@ -130,14 +130,14 @@ pub struct Document {
     /// The text as read; unedited lines point into it.
     source: String,
     lines: Vec<Line>,
-    /// Where each profile's sections are, built at the first lookup and dropped at every edit:
-    /// with it a lookup by name costs the profile's lines, not the file's, so asking about
-    /// every profile of a large file is linear.
+    /// Where each profile's sections are, built at the first lookup and kept up to date by
+    /// every edit: with it a lookup or an edit by name costs the profile's lines, not the
+    /// file's, so reading or writing every profile of a large file is linear.
     index: OnceLock<Index>,
 }
 
 /// The header lines of each profile, as the SDKs resolve the headers.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Index {
     /// Line numbers of the headers of each profile's sections, in file order.
     profiles: HashMap<String, Vec<usize>>,
@@ -545,9 +545,30 @@ impl Document {
         })
     }
 
-    /// Forgets the index: the lines are about to change.
-    fn edited(&mut self) {
-        self.index.take();
+    /// Keeps the index right after the lines from `at` on changed: `removed` lines (no header
+    /// among them) replaced by `added` ones (no header among them).
+    fn shift_index(&mut self, at: usize, removed: usize, added: usize) {
+        let Some(index) = self.index.get_mut().filter(|_| removed != added) else {
+            return;
+        };
+        for headers in index.profiles.values_mut() {
+            for h in headers.iter_mut().filter(|h| **h >= at) {
+                *h = *h - removed + added;
+            }
+        }
+    }
+
+    /// The line that defines `key` in `profile` now: the last one, as the SDKs read it.
+    fn defining(&self, profile: &str, key: &str) -> Option<usize> {
+        let headers = self.index().profiles.get(profile)?;
+        headers.iter().rev().find_map(|&h| {
+            let end = (h + 1..self.lines.len())
+                .find(|&j| matches!(self.lines[j].kind, Kind::Header { .. }))
+                .unwrap_or(self.lines.len());
+            (h + 1..end)
+                .rev()
+                .find(|&i| self.key(i).is_some_and(|k| k.eq_ignore_ascii_case(key)))
+        })
     }
 
     /// The names of all profiles, in the order they first appear.
@@ -562,10 +583,6 @@ impl Document {
             }
         }
         names
-    }
-
-    fn is_profile(owner: &Option<Section>, profile: &str) -> bool {
-        matches!(owner, Some(Section::Profile { name, .. }) if *name == profile)
     }
 
     /// Indexes of the lines that make up the property starting at `i` (its continuations, and
@@ -636,15 +653,12 @@ impl Document {
     /// appends a new section. Nothing else changes.
     pub fn set(&mut self, profile: &str, key: &str, value: &str) -> Result<(), EditError> {
         Self::check(profile, key, Some(value))?;
-        let owners = self.owners();
-        let defining = (0..self.lines.len()).rev().find(|&i| {
-            Self::is_profile(&owners[i], profile)
-                && self.key(i).is_some_and(|k| k.eq_ignore_ascii_case(key))
-        });
-        let last_header = (0..self.lines.len())
-            .rev()
-            .find(|&i| Self::is_profile(&owners[i], profile) && self.header(i).is_some());
-        drop(owners);
+        let defining = self.defining(profile, key);
+        let last_header = self
+            .index()
+            .profiles
+            .get(profile)
+            .and_then(|h| h.last().copied());
         if let Some(i) = defining {
             self.refuse_colon(i)?;
             // Keep the key's original spelling, its spacing and its inline comment: the rewrite
@@ -692,13 +706,7 @@ impl Document {
         value: &str,
     ) -> Result<bool, EditError> {
         Self::check(profile, new_key, Some(value))?;
-        let owners = self.owners();
-        let defining = (0..self.lines.len()).rev().find(|&i| {
-            Self::is_profile(&owners[i], profile)
-                && self.key(i).is_some_and(|k| k.eq_ignore_ascii_case(old_key))
-        });
-        drop(owners);
-        let Some(i) = defining else {
+        let Some(i) = self.defining(profile, old_key) else {
             return Ok(false);
         };
         self.refuse_colon(i)?;
@@ -740,7 +748,7 @@ impl Document {
             key: Span(0, key.len()),
             colon: false,
         };
-        self.edited();
+        self.shift_index(after + 1, 0, 1);
         self.lines.insert(after + 1, Line::owned(text, eol, kind));
     }
 
@@ -754,7 +762,7 @@ impl Document {
             .filter(|l| !matches!(l.kind, Kind::Continuation))
             .cloned();
         let replacement: Vec<Line> = new.into_iter().chain(kept).collect();
-        self.edited();
+        self.shift_index(i, end - i, replacement.len());
         self.lines.splice(i..end, replacement);
     }
 
@@ -764,11 +772,7 @@ impl Document {
         Self::check(profile, key, None)?;
         let mut removed = false;
         loop {
-            let owners = self.owners();
-            let Some(i) = (0..self.lines.len()).rev().find(|&i| {
-                Self::is_profile(&owners[i], profile)
-                    && self.key(i).is_some_and(|k| k.eq_ignore_ascii_case(key))
-            }) else {
+            let Some(i) = self.defining(profile, key) else {
                 return Ok(removed);
             };
             self.refuse_colon(i)?;
@@ -789,7 +793,6 @@ impl Document {
         if props.is_empty() {
             Self::check(profile, "x", None)?;
         }
-        self.edited();
         let nl = self.newline();
         let final_eol = match self.lines.last() {
             Some(l) => l.eol,
@@ -810,6 +813,20 @@ impl Document {
         let name = Kind::Header {
             name: Span(1, 1 + header.len()),
         };
+        // The new section is the profile's only one, at the end: no line before it moves. A bare
+        // `[default]` in the config file may be hidden by a `[profile default]`: index again.
+        let at = self.lines.len();
+        match self.index.get_mut() {
+            Some(_) if self.kind == FileKind::Config && profile == "default" => {
+                self.index.take();
+            }
+            Some(index) => index
+                .profiles
+                .entry(profile.to_string())
+                .or_default()
+                .push(at),
+            None => {}
+        }
         self.lines
             .push(Line::owned(format!("[{header}]"), nl, name));
         for (k, v) in props {
@@ -1069,6 +1086,46 @@ mod tests {
         assert_eq!(d.get("c", "v").as_deref(), Some("5"));
         d.remove("a", "x").unwrap();
         assert_eq!(d.profile("a").unwrap().len(), 1);
+        // Kept up to date by every kind of edit, in both kinds of file.
+        let fresh = |d: &Document| {
+            let mut copy = d.clone();
+            copy.index = OnceLock::new();
+            copy.index().clone()
+        };
+        for kind in [FileKind::Credentials, FileKind::Config] {
+            let mut d = Document::parse(
+                kind,
+                "[profile a]\nx = 1\n  more\n# c\n  more\n[b]\n[profile b]\ny = 2\n[default]\nq = 1\n\
+                 [profile a]\nz = 3\n[c]\nw = 0",
+            )
+            .unwrap();
+            d.index();
+            d.set("a", "x", "one line").unwrap();
+            assert_eq!(d.index(), &fresh(&d), "{d}");
+            d.set("b", "new", "v").unwrap();
+            assert_eq!(d.index(), &fresh(&d), "{d}");
+            d.set("c", "w", "1").unwrap();
+            d.set("d", "k", "v").unwrap();
+            assert_eq!(d.index(), &fresh(&d), "{d}");
+            d.set("default", "k", "v").unwrap();
+            d.set("a", "added", "v").unwrap();
+            assert_eq!(d.index(), &fresh(&d), "{d}");
+            d.rename("a", "z", "zz", "v").unwrap();
+            d.remove("a", "x").unwrap();
+            d.remove("b", "y").unwrap();
+            assert_eq!(d.index(), &fresh(&d), "{d}");
+            d.append_section("a", &[("k", "v")]).unwrap();
+            assert_eq!(d.index(), &fresh(&d), "{d}");
+            let reparsed = Document::parse(kind, &d.to_string()).unwrap();
+            for name in ["a", "b", "c", "d", "default"] {
+                assert_eq!(d.profile(name), reparsed.profile(name), "{name} in {d}");
+            }
+        }
+        let mut d = Document::parse(FileKind::Config, "[profile x]\nk = v\n").unwrap();
+        d.index();
+        d.set("default", "region", "eu-west-1").unwrap();
+        assert_eq!(d.index(), &fresh(&d), "{d}");
+        assert_eq!(d.get("default", "region").as_deref(), Some("eu-west-1"));
         let many: String = (0..3000).map(|i| format!("[p{i}]\nk = {i}\n")).collect();
         let d = creds(&many);
         assert!((0..3000).all(|i| d.get(&format!("p{i}"), "k") == Some(i.to_string())));

@@ -946,3 +946,53 @@ fn status_and_refresh_all_with_thousands_of_profiles() {
     );
     assert!(err.contains("[role999] still valid"), "{err}");
 }
+
+/// A thousand profiles on one device, every session due: one GetSessionToken, its session
+/// written to each profile in one update (the writes find each section through the index the
+/// edits keep), and every other line of the file as it was.
+#[test]
+fn a_thousand_profiles_on_one_device_are_renewed_in_one_write() {
+    const COUNT: usize = 1000;
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    let seed = seed_file(&home, "shared", &user, 0o600);
+    let mut creds = String::from("# many profiles\n");
+    for i in 0..COUNT {
+        creds.push_str(&long_term(
+            &format!("p{i}"),
+            &user,
+            &format!("mfa_totp_secret_file = {seed}"),
+        ));
+        creds.push_str(&old_session(&format!("p{i}"), 5));
+    }
+    home.write_credentials(&creds);
+    let out = refresh(&home, &moto, &["--all"]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(
+        err.lines()
+            .filter(|l| l.contains("] renewed until"))
+            .count(),
+        COUNT,
+        "{err}"
+    );
+    assert_eq!(calls(&user, "GetSessionToken"), 1);
+    let after = home.read_credentials();
+    // One parse for every look-up (the harness's `profile` parses the file each time).
+    let doc =
+        mfa_session::store::Document::parse(mfa_session::store::FileKind::Credentials, &after)
+            .unwrap();
+    let first = doc.profile("p0").unwrap();
+    for i in 0..COUNT {
+        assert_eq!(doc.profile(&format!("p{i}")).unwrap(), first, "p{i}");
+        let lt = doc.profile(&format!("p{i}-long-term")).unwrap();
+        assert_eq!(lt["aws_access_key_id"], user.access_key_id);
+    }
+    assert!(first["aws_access_key_id"] != "ASIAOLDSESSIONp0");
+    assert_eq!(
+        after.lines().count(),
+        creds.lines().count(),
+        "only values changed"
+    );
+}
