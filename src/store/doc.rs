@@ -10,7 +10,7 @@
 //!
 //! Pure text in, text out: no file system, no environment.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -136,11 +136,21 @@ pub struct Document {
     index: OnceLock<Index>,
 }
 
-/// The header lines of each profile, as the SDKs resolve the headers.
+/// The header lines of each profile, as the SDKs resolve the headers. Built without a copy of
+/// any name (it is built on the hot path of `export`, which then looks up a handful): entries
+/// are (hash of the profile name, header line), sorted; a lookup checks the names.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Index {
-    /// Line numbers of the headers of each profile's sections, in file order.
-    profiles: HashMap<String, Vec<usize>>,
+    /// `[profile default]` hides every bare `[default]` (config file).
+    hide_bare_default: bool,
+    headers: Vec<(u64, usize)>,
+}
+
+/// FNV-1a: a fast hash of a short name; collisions only cost a comparison.
+fn name_hash(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// What a section header means in a file of a given kind (borrowed from the header's text).
@@ -508,9 +518,12 @@ impl Document {
     /// profile's values: this is the hot path of `export` on large files. The first lookup
     /// indexes the file in one pass; later ones read only the profile's own sections.
     pub fn profile(&self, name: &str) -> Option<BTreeMap<String, String>> {
-        let headers = self.index().profiles.get(name)?;
+        let headers = self.headers_of(name);
+        if headers.is_empty() {
+            return None;
+        }
         let mut map = BTreeMap::new();
-        for &h in headers {
+        for h in headers {
             let mut i = h + 1;
             while i < self.lines.len() && !matches!(self.lines[i].kind, Kind::Header { .. }) {
                 if let Some(key) = self.key(i)
@@ -528,21 +541,37 @@ impl Document {
     fn index(&self) -> &Index {
         self.index.get_or_init(|| {
             let hide = self.has_prefixed_default();
-            let mut index = Index::default();
+            let mut headers = Vec::new();
             for i in 0..self.lines.len() {
                 if let Some(header) = self.header(i)
                     && let Some(Section::Profile { name, .. }) = self.resolve(header, hide)
                 {
-                    match index.profiles.get_mut(name) {
-                        Some(headers) => headers.push(i),
-                        None => {
-                            index.profiles.insert(name.to_string(), vec![i]);
-                        }
-                    }
+                    headers.push((name_hash(name), i));
                 }
             }
-            index
+            headers.sort_unstable();
+            Index {
+                hide_bare_default: hide,
+                headers,
+            }
         })
+    }
+
+    /// The header lines of the sections of profile `name`, in file order.
+    fn headers_of(&self, name: &str) -> Vec<usize> {
+        let index = self.index();
+        let hash = name_hash(name);
+        let first = index.headers.partition_point(|&(h, _)| h < hash);
+        index.headers[first..]
+            .iter()
+            .take_while(|&&(h, _)| h == hash)
+            .map(|&(_, line)| line)
+            .filter(|&line| {
+                self.header(line)
+                    .and_then(|h| self.resolve(h, index.hide_bare_default))
+                    .is_some_and(|s| matches!(s, Section::Profile { name: n, .. } if n == name))
+            })
+            .collect()
     }
 
     /// Keeps the index right after the lines from `at` on changed: `removed` lines (no header
@@ -551,17 +580,16 @@ impl Document {
         let Some(index) = self.index.get_mut().filter(|_| removed != added) else {
             return;
         };
-        for headers in index.profiles.values_mut() {
-            for h in headers.iter_mut().filter(|h| **h >= at) {
-                *h = *h - removed + added;
-            }
+        // Every line from `at` on moves by the same amount: the order stays sorted.
+        for (_, line) in index.headers.iter_mut().filter(|(_, line)| *line >= at) {
+            *line = *line - removed + added;
         }
     }
 
     /// The line that defines `key` in `profile` now: the last one, as the SDKs read it.
     fn defining(&self, profile: &str, key: &str) -> Option<usize> {
-        let headers = self.index().profiles.get(profile)?;
-        headers.iter().rev().find_map(|&h| {
+        let headers = self.headers_of(profile);
+        headers.into_iter().rev().find_map(|h| {
             let end = (h + 1..self.lines.len())
                 .find(|&j| matches!(self.lines[j].kind, Kind::Header { .. }))
                 .unwrap_or(self.lines.len());
@@ -654,11 +682,7 @@ impl Document {
     pub fn set(&mut self, profile: &str, key: &str, value: &str) -> Result<(), EditError> {
         Self::check(profile, key, Some(value))?;
         let defining = self.defining(profile, key);
-        let last_header = self
-            .index()
-            .profiles
-            .get(profile)
-            .and_then(|h| h.last().copied());
+        let last_header = self.headers_of(profile).last().copied();
         if let Some(i) = defining {
             self.refuse_colon(i)?;
             // Keep the key's original spelling, its spacing and its inline comment: the rewrite
@@ -820,11 +844,11 @@ impl Document {
             Some(_) if self.kind == FileKind::Config && profile == "default" => {
                 self.index.take();
             }
-            Some(index) => index
-                .profiles
-                .entry(profile.to_string())
-                .or_default()
-                .push(at),
+            Some(index) => {
+                let entry = (name_hash(profile), at);
+                let pos = index.headers.partition_point(|e| *e < entry);
+                index.headers.insert(pos, entry);
+            }
             None => {}
         }
         self.lines
