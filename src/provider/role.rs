@@ -55,11 +55,19 @@ pub fn cache_path(ctx: &Ctx, name: &str) -> Result<PathBuf, RoleError> {
         .join(format!("{file}.json")))
 }
 
-fn encode(role: &RoleProfile, s: &Session) -> String {
+/// A cache entry records what the session was assumed with, so that an edit of the role
+/// profile (another role, source profile, external id, session name or MFA serial) makes the
+/// next request assume the role again instead of serving a session with the old settings.
+/// `with_mfa`: the session was assumed with an MFA code (the serial then matters).
+fn encode(role: &RoleProfile, s: &Session, with_mfa: bool) -> String {
     let doc = json!({
         "Version": 1,
         "RoleArn": role.role_arn,
         "SourceProfile": role.source_profile,
+        "ExternalId": role.external_id,
+        "RoleSessionName": role.session_name,
+        "MfaSerial": role.mfa_serial,
+        "WithMfa": with_mfa,
         "AccessKeyId": s.access_key_id,
         "SecretAccessKey": s.secret_access_key.expose(),
         "SessionToken": s.session_token.expose(),
@@ -68,10 +76,19 @@ fn encode(role: &RoleProfile, s: &Session) -> String {
     format!("{doc}\n")
 }
 
-fn decode(text: &str, role_arn: &str) -> Option<Session> {
+/// The session of a cache entry, if it was assumed with the settings `role` has now. Entries
+/// written before these settings were recorded read as "none set" (`null`): still served for a
+/// profile without them, assumed again for one with them.
+fn decode(text: &str, role: &RoleProfile) -> Option<Session> {
     let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let same = |key: &str, now: Option<&str>| v[key].as_str() == now;
     // A cache entry for another role (the profile was edited) is not this role's session.
-    if v["RoleArn"].as_str()? != role_arn {
+    if v["RoleArn"].as_str()? != role.role_arn
+        || !same("SourceProfile", role.source_profile.as_deref())
+        || !same("ExternalId", role.external_id.as_deref())
+        || !same("RoleSessionName", role.session_name.as_deref())
+        || (v["WithMfa"].as_bool() == Some(true) && !same("MfaSerial", role.mfa_serial.as_deref()))
+    {
         return None;
     }
     Some(Session {
@@ -133,7 +150,7 @@ pub fn cached(ctx: &Ctx, role: &RoleProfile) -> Result<Option<Session>, RoleErro
     if (&file).take(CACHE_MAX).read_to_string(&mut text).is_err() {
         return Ok(None);
     }
-    Ok(decode(&text, &role.role_arn))
+    Ok(decode(&text, role))
 }
 
 fn untrusted(path: &std::path::Path, why: &str) {
@@ -318,13 +335,17 @@ impl Provider for RoleProvider {
         files: &Files,
         code: Option<CodeSource<'_>>,
     ) -> anyhow::Result<Outcome> {
-        let (session, via) = match (&self.source_session, &self.keys) {
-            (Some(s), _) => self.chained(s)?,
+        let (session, via, with_mfa) = match (&self.source_session, &self.keys) {
+            (Some(s), _) => without_code(self.chained(s)?),
             (None, Some((keys, None, _))) => {
                 let api = SdkApi::try_new(keys, &self.settings)?;
                 let session =
                     aws::runtime()?.block_on(api.assume_role(&self.request(self.requested)))?;
-                (session, format!("the long-term keys of [{}]", self.source))
+                (
+                    session,
+                    format!("the long-term keys of [{}]", self.source),
+                    false,
+                )
             }
             (None, Some((keys, Some(serial), _))) => {
                 // The code is the source device's: take its flight, and if the source got a
@@ -344,7 +365,7 @@ impl Provider for RoleProvider {
                     None
                 };
                 match fresh {
-                    Some(s) => self.chained(&s)?,
+                    Some(s) => without_code(self.chained(&s)?),
                     None => {
                         let mut code = code.ok_or(crate::mfa::MfaError::NoSource)?;
                         let api = SdkApi::try_new(keys, &self.settings)?;
@@ -365,6 +386,7 @@ impl Provider for RoleProvider {
                         (
                             session,
                             format!("the long-term keys of [{}] and an MFA code", self.source),
+                            true,
                         )
                     }
                 }
@@ -372,7 +394,7 @@ impl Provider for RoleProvider {
             (None, None) => unreachable!("a role provider has a source session or keys"),
         };
         let path = cache_path(ctx, &self.role.name)?;
-        store_fs::write_private(&path, encode(&self.role, &session).as_bytes())
+        store_fs::write_private(&path, encode(&self.role, &session, with_mfa).as_bytes())
             .map_err(|source| RoleError::Cache { path, source })?;
         self.keep(ctx, files, &session)?;
         Ok(Outcome::RoleAssumed {
@@ -381,6 +403,11 @@ impl Provider for RoleProvider {
             via,
         })
     }
+}
+
+/// A session assumed without an MFA code: its serial is not part of what it was assumed with.
+fn without_code((session, via): (Session, String)) -> (Session, String, bool) {
+    (session, via, false)
 }
 
 /// The role's own settings win over the source profile's (region, endpoint_url).
@@ -437,9 +464,40 @@ mod tests {
             session_token: Secret::new("t"),
             expiration: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
         };
-        let text = encode(&r, &s);
-        assert_eq!(decode(&text, &r.role_arn), Some(s));
-        assert_eq!(decode(&text, "arn:aws:iam::1:role/Other"), None);
-        assert_eq!(decode("garbage", &r.role_arn), None);
+        let text = encode(&r, &s, true);
+        assert_eq!(decode(&text, &r), Some(s.clone()));
+        assert_eq!(decode("garbage", &r), None);
+        // Any setting it was assumed with, changed: not this profile's session any more.
+        let edits: [fn(&mut RoleProfile); 6] = [
+            |r| r.role_arn = "arn:aws:iam::1:role/Other".into(),
+            |r| r.source_profile = Some("other".into()),
+            |r| r.external_id = None,
+            |r| r.external_id = Some("y".into()),
+            |r| r.session_name = Some("alice".into()),
+            |r| r.mfa_serial = Some("arn:aws:iam::1:mfa/other".into()),
+        ];
+        for edit in edits {
+            let mut changed = r.clone();
+            edit(&mut changed);
+            assert_eq!(decode(&text, &changed), None, "{changed:?}");
+        }
+        // The serial only counts when a code was spent on the session.
+        let mut other_serial = r.clone();
+        other_serial.mfa_serial = None;
+        assert_eq!(
+            decode(&encode(&r, &s, false), &other_serial),
+            Some(s.clone())
+        );
+        // An entry from before these were recorded: served while the profile sets none of them.
+        let old = format!(
+            "{{\"Version\":1,\"RoleArn\":\"{}\",\"SourceProfile\":\"work\",\
+             \"AccessKeyId\":\"ASIAROLE\",\"SecretAccessKey\":\"s\",\"SessionToken\":\"t\",\
+             \"Expiration\":\"2026-01-01T00:00:00Z\"}}",
+            r.role_arn
+        );
+        assert_eq!(decode(&old, &r), None, "r has an external id");
+        let mut plain = r.clone();
+        plain.external_id = None;
+        assert_eq!(decode(&old, &plain), Some(s));
     }
 }
