@@ -243,7 +243,7 @@ fn renew_group<'a>(
         (lines, None)
     };
     let first = &group[0];
-    let flight = match provider::acquire(
+    let flight = match provider::acquire_or_go_on(
         ctx,
         &flight::device_key(&first.keys.access_key_id),
         &first.profile,

@@ -117,6 +117,11 @@ pub trait Provider {
     fn profile(&self) -> &str;
     /// The single-flight lock this login takes.
     fn flight_key(&self) -> String;
+    /// Whether the session lives outside mfa-session's cache, so that a login may go on
+    /// without the single-flight lock when the cache cannot be written ([`acquire_or_go_on`]).
+    fn keeps_nothing_in_the_cache(&self) -> bool {
+        false
+    }
     /// The session as stored now (no network).
     fn stored(&self, ctx: &Ctx, files: &Files) -> anyhow::Result<Option<Session>>;
     /// Whether a code is needed, and from which configured source.
@@ -214,13 +219,38 @@ fn state_text(
 
 /// Takes the single-flight lock `key` for `profile`, telling the person once if it waits.
 pub fn acquire(ctx: &Ctx, key: &str, profile: &str) -> anyhow::Result<flight::Flight> {
-    let dir = ctx.env.lock_dir().ok_or(RoleError::NoCacheDir)?;
+    let cache = ctx.env.cache_dir().ok_or(RoleError::NoCacheDir)?;
+    let dir = store::fs::cache_subdir(&cache, "locks")?;
     flight::acquire(&dir, key, profile, flight::WAIT, || {
         ctx.say(&format!(
             "waiting for another mfa-session logging in to [{profile}] (at most {} s)",
             flight::WAIT.as_secs()
         ));
     })
+}
+
+/// [`acquire`], for a login that keeps nothing in the cache (GetSessionToken): when the lock
+/// directory is read-only, full or not writable by us, it goes on without the single-flight
+/// lock, with a warning, rather than failing a login that needs no cache. Concurrent logins
+/// with the same MFA device may then each ask for a code. A lock path or directory that is
+/// unsafe (a symlink, a FIFO, another user's) is still refused.
+pub fn acquire_or_go_on(ctx: &Ctx, key: &str, profile: &str) -> anyhow::Result<flight::Flight> {
+    match acquire(ctx, key, profile) {
+        Ok(f) => Ok(f),
+        Err(e)
+            if e.chain()
+                .find_map(|c| c.downcast_ref::<store::StoreError>())
+                .is_some_and(store::StoreError::is_unavailable) =>
+        {
+            tracing::warn!(
+                "{}; logging in to [{profile}] without the single-flight lock (another \
+                 mfa-session using the same MFA device at the same time may ask for a code too)",
+                crate::error::describe(&e)
+            );
+            Ok(flight::Flight::without_lock())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The session `req` asks for: the stored one while valid, else a new one as `req.mode`
@@ -274,7 +304,11 @@ pub fn session(req: &SessionRequest, ctx: &Ctx) -> anyhow::Result<(Outcome, File
         before.as_ref(),
         now,
     )?;
-    let mut flight = acquire(ctx, &provider.flight_key(), &req.profile)?;
+    let mut flight = if provider.keeps_nothing_in_the_cache() {
+        acquire_or_go_on(ctx, &provider.flight_key(), &req.profile)?
+    } else {
+        acquire(ctx, &provider.flight_key(), &req.profile)?
+    };
     let mut files = files;
     if flight.waited {
         // Whoever held the flight may have done our work: re-read and re-check first.

@@ -102,10 +102,15 @@ fn decode(text: &str, role: &RoleProfile) -> Option<Session> {
 /// Largest cache entry read: a role session is well under 4 KiB.
 const CACHE_MAX: u64 = 64 * 1024;
 
-/// The cached session of a role profile, if any (valid or not). A cache file that another user
+/// The cached session of a role profile, if any (valid or not). A cache directory another user
+/// could write to is refused ([`store_fs::check_cache_dir`]). A cache file that another user
 /// could have planted or read (not ours, not a regular file, readable or writable by group or
 /// others) is ignored with a warning, and replaced at the next assume.
-pub fn cached(ctx: &Ctx, role: &RoleProfile) -> Result<Option<Session>, RoleError> {
+pub fn cached(ctx: &Ctx, role: &RoleProfile) -> anyhow::Result<Option<Session>> {
+    let cache = ctx.env.cache_dir().ok_or(RoleError::NoCacheDir)?;
+    if !store_fs::check_cache_dir(&cache)? {
+        return Ok(None);
+    }
     let path = cache_path(ctx, &role.name)?;
     let cache_err = |source| RoleError::Cache {
         path: path.clone(),
@@ -122,14 +127,14 @@ pub fn cached(ctx: &Ctx, role: &RoleProfile) -> Result<Option<Session>, RoleErro
             untrusted(&path, "a symbolic link");
             return Ok(None);
         }
-        Err(e) => return Err(cache_err(e)),
+        Err(e) => return Err(cache_err(e).into()),
     };
     let meta = file.metadata().map_err(cache_err)?;
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
     let why = if !meta.is_file() {
         Some("not a regular file".to_string())
-    } else if meta.uid() != me {
+    } else if !store_fs::owned_by_us(meta.uid(), path.parent().unwrap_or(&path)) {
         Some(format!(
             "owned by uid {}, not by you (uid {me})",
             meta.uid()
@@ -299,7 +304,7 @@ impl Provider for RoleProvider {
     }
 
     fn stored(&self, ctx: &Ctx, _: &Files) -> anyhow::Result<Option<Session>> {
-        Ok(cached(ctx, &self.role)?)
+        cached(ctx, &self.role)
     }
 
     fn keep(&self, ctx: &Ctx, files: &Files, session: &Session) -> anyhow::Result<()> {
@@ -311,8 +316,11 @@ impl Provider for RoleProvider {
         Ok(())
     }
 
-    fn preflight(&self, _: &Ctx, files: &Files) -> anyhow::Result<()> {
+    fn preflight(&self, ctx: &Ctx, files: &Files) -> anyhow::Result<()> {
         self.settings.validate()?;
+        // Where the session will be kept, made and checked before a code is spent on it.
+        let cache = ctx.env.cache_dir().ok_or(RoleError::NoCacheDir)?;
+        store_fs::cache_subdir(&cache, "roles")?;
         if let Some((keys, _, _)) = &self.keys {
             keys.validate()?;
         }

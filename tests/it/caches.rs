@@ -2,8 +2,6 @@
 //! the role sessions) under root, read-only or full file systems, shared or relative
 //! `XDG_CACHE_HOME`, hostile lock paths and very long profile names. Each through the binary.
 
-#![allow(dead_code, unused_imports)]
-
 use crate::common;
 
 use std::fs;
@@ -103,6 +101,167 @@ fn chown_all(path: &Path, uid: u32) {
     }
 }
 
+/// Root working in a user's HOME (`sudo -E`, a root cron): every directory and file it creates
+/// under `~/.cache` is the user's, so the user's own next login works.
+#[test]
+fn root_in_a_users_home_leaves_the_cache_to_that_user() {
+    if !is_root() {
+        eprintln!("skipped: needs root to run as another user");
+        return;
+    }
+    let fake = fake();
+    let home = home_with("admin");
+    chown_all(home.path(), NOBODY);
+    // As root: a GetSessionToken login (its lock) and a role login (its lock and cache).
+    for args in [
+        &["login", "-p", "dev", "-c", "123456"][..],
+        &["login", "-p", "admin"][..],
+    ] {
+        let out = home.cmd_at(&fake.url).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    let cache = home.path().join(".cache");
+    let made = owners(&cache);
+    assert!(
+        made.iter().any(|(p, _)| p.ends_with("roles/admin.json")),
+        "{made:?}"
+    );
+    assert!(
+        made.iter()
+            .any(|(p, _)| p.starts_with(lock_dir(&home))
+                && p.extension().is_some_and(|e| e == "lock")),
+        "{made:?}"
+    );
+    for (path, uid) in &made {
+        assert_eq!(*uid, NOBODY, "{} is uid {uid}'s", path.display());
+    }
+    // The user: the cached role session is served, then renewed, without a word about owners.
+    for args in [
+        &["export", "-p", "admin"][..],
+        &["login", "-p", "admin", "--force"][..],
+        &["login", "-p", "dev", "-c", "123456", "--force"][..],
+    ] {
+        let out = as_nobody(&home, &fake.url, args);
+        let err = stderr(&out);
+        assert!(out.status.success(), "{args:?}: {err}");
+        assert!(!err.contains("ignoring"), "{err}");
+    }
+    // And root reads the user's cache entry as the user's, not as a stranger's.
+    let out = home
+        .cmd_at(&fake.url)
+        .args(["export", "-p", "admin"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("ignoring"), "{}", stderr(&out));
+}
+
+/// A lock path that is a symlink, a FIFO or a directory: refused with exit 3 (docs/files.md),
+/// one line naming it, before any call.
+#[test]
+fn a_lock_path_that_is_not_a_regular_file_exits_3() {
+    let fake = fake();
+    let home = home_with("admin");
+    fs::create_dir_all(lock_dir(&home)).unwrap();
+    let lock = lock_dir(&home).join(format!("keys-{LT_KEY}.lock"));
+    let before = home.read_credentials();
+    for (what, make) in [
+        (
+            "a symbolic link",
+            Box::new(|p: &Path| symlink("/nonexistent/target", p).unwrap()) as Box<dyn Fn(&Path)>,
+        ),
+        (
+            "a FIFO",
+            Box::new(|p: &Path| {
+                let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+                assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+            }),
+        ),
+        (
+            "a directory",
+            Box::new(|p: &Path| fs::create_dir(p).unwrap()),
+        ),
+    ] {
+        make(&lock);
+        let out = home
+            .cmd_at(&fake.url)
+            .args(["login", "-p", "dev", "-c", "123456"])
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(3), "{what}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(
+            err.contains(what) && err.contains(&lock.display().to_string()),
+            "{err}"
+        );
+        assert!(fake.actions().is_empty(), "{what}: {err}");
+        assert_eq!(home.read_credentials(), before);
+        if fs::symlink_metadata(&lock).unwrap().is_dir() {
+            fs::remove_dir(&lock).unwrap();
+        } else {
+            fs::remove_file(&lock).unwrap();
+        }
+    }
+}
+
+/// `XDG_CACHE_HOME` on a shared directory: an `mfa-session` directory there that another user
+/// made, or that group or others may write, is refused (exit 3, with the reason and the fix)
+/// instead of letting them hold the locks or plant role sessions.
+#[test]
+fn a_shared_cache_directory_is_refused() {
+    let fake = fake();
+    let home = home_with("admin");
+    let shared = tempfile::tempdir().unwrap();
+    fs::set_permissions(shared.path(), fs::Permissions::from_mode(0o1777)).unwrap();
+    let dir = shared.path().join("mfa-session");
+    fs::create_dir(&dir).unwrap();
+    let before = home.read_credentials();
+    let mut cases = vec![(0o777, None, "writable by others"), (0o770, None, "group")];
+    if is_root() {
+        cases.push((0o700, Some(NOBODY), "belongs to uid 65534"));
+    }
+    for (mode, owner, why) in cases {
+        fs::set_permissions(&dir, fs::Permissions::from_mode(mode)).unwrap();
+        if let Some(uid) = owner {
+            std::os::unix::fs::chown(&dir, Some(uid), Some(uid)).unwrap();
+        }
+        for args in [
+            &["login", "-p", "dev", "-c", "123456"][..],
+            &["export", "-p", "admin"][..],
+        ] {
+            let out = home
+                .cmd_at(&fake.url)
+                .env("XDG_CACHE_HOME", shared.path())
+                .args(args)
+                .output()
+                .unwrap();
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(3), "{args:?}: {err}");
+            assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+            assert!(
+                err.contains(&dir.display().to_string()) && err.contains(why),
+                "{err}"
+            );
+            assert!(err.contains("XDG_CACHE_HOME"), "{err}");
+        }
+        assert!(fake.actions().is_empty());
+        assert_eq!(home.read_credentials(), before);
+    }
+    // A world-writable (sticky) base is fine when mfa-session's directory in it is ours alone.
+    fs::remove_dir(&dir).unwrap();
+    let out = home
+        .cmd_at(&fake.url)
+        .env("XDG_CACHE_HOME", shared.path())
+        .args(["export", "-p", "admin"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
+    assert!(dir.join("roles/admin.json").is_file());
+}
+
+/// A relative `XDG_CACHE_HOME` is ignored, as the XDG spec says: `~/.cache` is used, nothing
 /// lands under the working directory.
 #[test]
 fn a_relative_xdg_cache_home_is_ignored() {
@@ -124,4 +283,37 @@ fn a_relative_xdg_cache_home_is_ignored() {
             .is_file()
     );
     assert_eq!(fs::read_dir(&cwd).unwrap().count(), 0, "nothing in the cwd");
+}
+
+/// A read-only `~/.cache`: a GetSessionToken login, which needs no cache, goes on without the
+/// single-flight lock, with a warning; a role login, whose session lives there, fails with 3.
+#[test]
+fn a_read_only_cache_does_not_block_a_login_that_needs_none() {
+    if !is_root() {
+        eprintln!("skipped: needs root to run as a user a directory is read-only for");
+        return;
+    }
+    let fake = fake();
+    let home = home_with("admin");
+    fs::create_dir(home.path().join(".cache")).unwrap();
+    chown_all(home.path(), NOBODY);
+    fs::set_permissions(
+        home.path().join(".cache"),
+        fs::Permissions::from_mode(0o500),
+    )
+    .unwrap();
+    let out = as_nobody(&home, &fake.url, &["login", "-p", "dev", "-c", "123456"]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("without the single-flight lock"), "{err}");
+    assert!(home.read_credentials().contains(fake_aws::SESSION_KEY_ID));
+    let out = as_nobody(&home, &fake.url, &["login", "-p", "admin"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("Permission denied"), "{err}");
+    assert_eq!(
+        fake.actions(),
+        ["GetSessionToken"],
+        "the role is refused before AssumeRole: {err}"
+    );
 }
