@@ -84,7 +84,7 @@ pub fn acquire(
     wait: Duration,
     on_wait: impl FnOnce(),
 ) -> anyhow::Result<Flight> {
-    let path = dir.join(format!("{key}.lock"));
+    let path = dir.join(crate::store::fs::bounded_file_name(key, ".lock"));
     let file = crate::store::fs::open_lock(&path)?;
     let started = Instant::now();
     let mut on_wait = Some(on_wait);
@@ -161,6 +161,17 @@ mod tests {
         assert_eq!(device_key("AKIAEXAMPLE"), "keys-AKIAEXAMPLE");
         assert_eq!(role_key("a/b c"), "role-a%2Fb%20c");
         assert_eq!(role_key(".."), "role-%2E.");
+        let long = role_key(&"x".repeat(250));
+        let name = crate::store::fs::bounded_file_name(&long, ".lock");
+        assert!(name.len() <= 255 && name.starts_with("role-xxx") && name.ends_with(".lock"));
+        assert_ne!(
+            name,
+            crate::store::fs::bounded_file_name(&role_key(&"x".repeat(251)), ".lock")
+        );
+        assert_eq!(
+            crate::store::fs::bounded_file_name("role-admin", ".lock"),
+            "role-admin.lock"
+        );
     }
 
     #[test]

@@ -45,14 +45,15 @@ const CHAINED_MAX_DURATION: u32 = 3_600;
 /// A source session with less than this left is not used to assume a role.
 const SOURCE_MARGIN: chrono::Duration = chrono::Duration::minutes(1);
 
-/// `roles/<name>.json`; `/` and `%` (legal in profile names) are percent-encoded.
+/// `roles/<name>.json`; `/` and `%` (legal in profile names) are percent-encoded, and a name
+/// too long for a file name is shortened with a hash ([`store_fs::bounded_file_name`]).
 pub fn cache_path(ctx: &Ctx, name: &str) -> Result<PathBuf, RoleError> {
     let file = name.replace('%', "%25").replace('/', "%2F");
     Ok(ctx
         .env
         .role_cache_dir()
         .ok_or(RoleError::NoCacheDir)?
-        .join(format!("{file}.json")))
+        .join(store_fs::bounded_file_name(&file, ".json")))
 }
 
 /// A cache entry records what the session was assumed with, so that an edit of the role
@@ -62,6 +63,7 @@ pub fn cache_path(ctx: &Ctx, name: &str) -> Result<PathBuf, RoleError> {
 fn encode(role: &RoleProfile, s: &Session, with_mfa: bool) -> String {
     let doc = json!({
         "Version": 1,
+        "Profile": role.name,
         "RoleArn": role.role_arn,
         "SourceProfile": role.source_profile,
         "ExternalId": role.external_id,
@@ -84,6 +86,7 @@ fn decode(text: &str, role: &RoleProfile) -> Option<Session> {
     let same = |key: &str, now: Option<&str>| v[key].as_str() == now;
     // A cache entry for another role (the profile was edited) is not this role's session.
     if v["RoleArn"].as_str()? != role.role_arn
+        || v["Profile"].as_str().is_some_and(|p| p != role.name)
         || !same("SourceProfile", role.source_profile.as_deref())
         || !same("ExternalId", role.external_id.as_deref())
         || !same("RoleSessionName", role.session_name.as_deref())
@@ -476,7 +479,8 @@ mod tests {
         assert_eq!(decode(&text, &r), Some(s.clone()));
         assert_eq!(decode("garbage", &r), None);
         // Any setting it was assumed with, changed: not this profile's session any more.
-        let edits: [fn(&mut RoleProfile); 6] = [
+        let edits: [fn(&mut RoleProfile); 7] = [
+            |r| r.name = "other".into(),
             |r| r.role_arn = "arn:aws:iam::1:role/Other".into(),
             |r| r.source_profile = Some("other".into()),
             |r| r.external_id = None,

@@ -632,6 +632,32 @@ pub fn cache_subdir(dir: &Path, sub: &str) -> Result<PathBuf, StoreError> {
     Ok(path)
 }
 
+/// The longest file name most file systems take (`NAME_MAX`).
+const MAX_NAME_BYTES: usize = 255;
+
+/// `stem` + `ext` as a file name of at most 255 bytes. Names that fit stay exactly as they are
+/// (so existing caches and locks keep their names); a longer one keeps a readable start of
+/// `stem` and ends with a hash of the whole of it, so different long names stay different.
+/// `stem` must be ASCII (the callers percent-encode names).
+pub fn bounded_file_name(stem: &str, ext: &str) -> String {
+    if stem.len() + ext.len() <= MAX_NAME_BYTES {
+        return format!("{stem}{ext}");
+    }
+    // FNV-1a, 128 bits: stable across versions and platforms, unlike the std hasher.
+    let mut h: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    for b in stem.bytes() {
+        h ^= u128::from(b);
+        h = h.wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013b);
+    }
+    let hash = format!("{h:032x}");
+    let keep = MAX_NAME_BYTES - ext.len() - hash.len() - 1;
+    let mut end = keep.min(stem.len());
+    while !stem.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}-{hash}{ext}", &stem[..end])
+}
+
 /// Reads a private file of ours (a role-session cache entry); `None` when it does not exist.
 /// Like the shared files, never blocking on a FIFO and never reading more than
 /// [`MAX_FILE_BYTES`].

@@ -317,3 +317,41 @@ fn a_read_only_cache_does_not_block_a_login_that_needs_none() {
         "the role is refused before AssumeRole: {err}"
     );
 }
+
+/// A 250-character role profile name: its cache and lock files stay within 255 bytes, and its
+/// cached session is found again.
+#[test]
+fn a_long_role_name_gets_short_cache_and_lock_names() {
+    let fake = fake();
+    let name = format!("r{}", "x".repeat(249));
+    let home = home_with(&name);
+    for _ in 0..2 {
+        let out = home
+            .cmd_at(&fake.url)
+            .args(["export", "-p", &name])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    assert_eq!(
+        fake.actions(),
+        ["AssumeRole"],
+        "the second was served from the cache"
+    );
+    let roles = fs::read_dir(home.path().join(".cache/mfa-session/roles"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().into_string().unwrap())
+        .collect::<Vec<_>>();
+    assert_eq!(roles.len(), 1, "{roles:?}");
+    assert!(
+        roles[0].len() <= 255 && roles[0].starts_with("rxxxx"),
+        "{roles:?}"
+    );
+    let locks = fs::read_dir(lock_dir(&home))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().into_string().unwrap())
+        .collect::<Vec<_>>();
+    assert!(locks.iter().all(|l| l.len() <= 255), "{locks:?}");
+}
