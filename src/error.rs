@@ -10,7 +10,7 @@
 //! | 0 | success |
 //! | 1 | any other failure; for `doctor`, a check failed (a login would not work) |
 //! | 2 | usage error: unknown flag, bad value (clap reports these), or a duration out of AWS's bounds (flag or `duration_seconds`) |
-//! | 3 | a credentials or config file could not be read, parsed or written; it was not changed |
+//! | 3 | a credentials or config file, a lock file or the cache directory could not be read, parsed or written, or is unsafe to use; it was not changed |
 //! | 4 | refused: overwriting long-term keys, or a value that cannot be stored or printed safely |
 //! | 5 | MFA: the code or the device was rejected, the user has no MFA device, or `mfa_process` or `ykman` failed |
 //! | 6 | AWS rejected the long-term key, the signature or the clock, or denied the call |

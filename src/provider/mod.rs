@@ -120,6 +120,11 @@ pub trait Provider {
     fn profile(&self) -> &str;
     /// The single-flight lock this login takes.
     fn flight_key(&self) -> String;
+    /// Whether the session lives outside mfa-session's cache, so that a login may go on
+    /// without the single-flight lock when the cache cannot be written ([`acquire_or_go_on`]).
+    fn keeps_nothing_in_the_cache(&self) -> bool {
+        false
+    }
     /// The session as stored now (no network).
     fn stored(&self, ctx: &Ctx, files: &Files) -> anyhow::Result<Option<Session>>;
     /// Whether a code is needed, and from which configured source.
@@ -217,7 +222,8 @@ fn state_text(
 
 /// Takes the single-flight lock `key` for `profile`, telling the person once if it waits.
 pub fn acquire(ctx: &Ctx, key: &str, profile: &str) -> anyhow::Result<flight::Flight> {
-    let dir = ctx.env.lock_dir().ok_or(RoleError::NoCacheDir)?;
+    let cache = ctx.env.cache_dir().ok_or(RoleError::NoCacheDir)?;
+    let dir = store::fs::cache_subdir(&cache, "locks")?;
     flight::acquire(&dir, key, profile, flight::WAIT, || {
         ctx.say(&format!(
             "waiting for another mfa-session logging in to [{profile}] (at most {} s)",
@@ -228,12 +234,19 @@ pub fn acquire(ctx: &Ctx, key: &str, profile: &str) -> anyhow::Result<flight::Fl
 
 /// The single-flight rule: takes the flight `key` for `profile`; when another process held it,
 /// also the files as they are now, since whoever held it may have done this one's work.
+/// `go_on`: a login that keeps nothing in the cache goes on without the lock when the cache
+/// cannot be written ([`acquire_or_go_on`]).
 fn take_flight(
     ctx: &Ctx,
     key: &str,
     profile: &str,
+    go_on: bool,
 ) -> anyhow::Result<(flight::Flight, Option<Files>)> {
-    let flight = acquire(ctx, key, profile)?;
+    let flight = if go_on {
+        acquire_or_go_on(ctx, key, profile)?
+    } else {
+        acquire(ctx, key, profile)?
+    };
     let reread = if flight.waited {
         Some(Files::read(ctx)?)
     } else {
@@ -246,6 +259,30 @@ fn take_flight(
 /// `window`.
 fn renewed_meanwhile(stored: Option<Session>, window: std::time::Duration) -> Option<Session> {
     stored.filter(|s| !s.needs_renewal(Utc::now(), window))
+}
+
+/// [`acquire`], for a login that keeps nothing in the cache (GetSessionToken): when the lock
+/// directory is read-only, full or not writable by us, it goes on without the single-flight
+/// lock, with a warning, rather than failing a login that needs no cache. Concurrent logins
+/// with the same MFA device may then each ask for a code. A lock path or directory that is
+/// unsafe (a symlink, a FIFO, another user's) is still refused.
+pub fn acquire_or_go_on(ctx: &Ctx, key: &str, profile: &str) -> anyhow::Result<flight::Flight> {
+    match acquire(ctx, key, profile) {
+        Ok(f) => Ok(f),
+        Err(e)
+            if e.chain()
+                .find_map(|c| c.downcast_ref::<store::StoreError>())
+                .is_some_and(store::StoreError::is_unavailable) =>
+        {
+            tracing::warn!(
+                "{}; logging in to [{profile}] without the single-flight lock (another \
+                 mfa-session using the same MFA device at the same time may ask for a code too)",
+                crate::error::describe(&e)
+            );
+            Ok(flight::Flight::without_lock())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The session `req` asks for: the stored one while valid, else a new one as `req.mode`
@@ -311,7 +348,12 @@ fn session_from(
         before.as_ref(),
         now,
     )?;
-    let (mut flight, reread) = take_flight(ctx, &provider.flight_key(), &req.profile)?;
+    let (mut flight, reread) = take_flight(
+        ctx,
+        &provider.flight_key(),
+        &req.profile,
+        provider.keeps_nothing_in_the_cache(),
+    )?;
     if let Some(files) = &reread {
         let kind = profile::resolve(files, &req.profile, &ctx.long_term_suffix);
         let after = stored(&kind, req, ctx, files)?;

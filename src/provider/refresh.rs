@@ -227,7 +227,7 @@ fn renew_group<'a>(
     };
     let first = &group[0];
     let key = flight::device_key(&first.keys.access_key_id);
-    let (flight, reread) = match take_flight(ctx, &key, &first.profile) {
+    let (flight, reread) = match take_flight(ctx, &key, &first.profile, true) {
         Ok(taken) => taken,
         Err(e) => return fail_all(format!("{e:#}")),
     };

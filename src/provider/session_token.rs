@@ -402,6 +402,10 @@ impl Provider for SessionTokenProvider {
         flight::device_key(&self.plan.keys.access_key_id)
     }
 
+    fn keeps_nothing_in_the_cache(&self) -> bool {
+        true
+    }
+
     fn stored(&self, _: &Ctx, files: &Files) -> anyhow::Result<Option<Session>> {
         Ok(files.session(&self.plan.profile))
     }

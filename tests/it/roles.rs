@@ -438,3 +438,71 @@ sys.exit(7)
     );
     assert_eq!(report["codes"], serde_json::json!([403, 403]));
 }
+
+/// Issue 20, item 12: a cached role session records what it was assumed with (role, source
+/// profile, external id, session name, MFA serial); after the profile is edited, the next
+/// export or credential-process assumes the role again instead of serving the old session.
+#[test]
+fn a_cached_role_session_is_not_served_after_the_profile_changes() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = home_with_role(&user, "");
+    home.cmd_at(&moto)
+        .args(["login", "-p", "work", "-c", &common::totp_now(&user.seed)])
+        .assert()
+        .success();
+    // [work2]: the same MFA session under another name, a second source profile.
+    let text = home.read_credentials();
+    let work = profile(&text, "work");
+    home.write_credentials(&format!(
+        "{text}\n[work2]\naws_access_key_id = {}\naws_secret_access_key = {}\n\
+         aws_session_token = {}\nexpiration = {}\n",
+        work["aws_access_key_id"],
+        work["aws_secret_access_key"],
+        work["aws_session_token"],
+        work["expiration"]
+    ));
+    let config = |extra: &str| {
+        // No mfa_serial in the role: it is assumed from the source's session, without a code.
+        home.write_config(&format!(
+            "[profile work]\nregion = us-east-1\n\n[profile admin]\nrole_arn = {ROLE}\n\
+             region = us-east-1\n{extra}"
+        ));
+    };
+    let assumes = || common::calls(&user, "AssumeRole");
+    let serve = |args: &[&str]| {
+        let out = home.no_tty(&moto, args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    config("source_profile = work\n");
+    serve(&["credential-process", "-p", "admin"]);
+    assert_eq!(assumes(), 1);
+    serve(&["export", "-p", "admin"]);
+    assert_eq!(assumes(), 1, "served from the cache");
+    let edits = [
+        "source_profile = work\nexternal_id = ext-1\n",
+        "source_profile = work\nexternal_id = ext-2\n",
+        "source_profile = work\nexternal_id = ext-2\nrole_session_name = alice\n",
+        "source_profile = work2\nexternal_id = ext-2\nrole_session_name = alice\n",
+    ];
+    for (i, edit) in edits.iter().enumerate() {
+        config(edit);
+        let args: &[&str] = if i % 2 == 0 {
+            &["export", "-p", "admin"]
+        } else {
+            &["credential-process", "-p", "admin"]
+        };
+        serve(args);
+        assert_eq!(assumes(), i + 2, "assumed again after: {edit}");
+        serve(&["export", "-p", "admin"]);
+        assert_eq!(assumes(), i + 2, "then served from the cache: {edit}");
+    }
+    // Back to a setting the cache entry was not assumed with: assumed again.
+    config("source_profile = work2\nexternal_id = ext-2\n");
+    serve(&["credential-process", "-p", "admin"]);
+    assert_eq!(assumes(), edits.len() + 2);
+}
