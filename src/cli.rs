@@ -387,8 +387,8 @@ pub struct LoginArgs {
     pub mfa_process: Option<String>,
 
     /// For a role profile: also write its session to [NAME] of the credentials file (with
-    /// expiration), for tools that read only that file. NAME must not be a profile the AWS CLI
-    /// resolves itself.
+    /// expiration), for tools that read only that file. [NAME] must be absent, empty or an earlier
+    /// copy of the same role: any other profile is refused (exit 4).
     #[arg(long, value_name = "NAME")]
     pub write_profile: Option<String>,
 

@@ -132,7 +132,13 @@ pub enum RoleError {
         "--write-profile {name}: that name is {why}; pick another name (the AWS CLI resolves \
          role profiles itself and a [{name}] section would fight it)"
     )]
-    WriteProfileShadows { name: String, why: &'static str },
+    WriteProfileShadows { name: String, why: String },
+    #[error(
+        "--write-profile {name}: that is {why}; a role's copy goes only to a section that is \
+         absent, empty or an earlier copy of the same role: pick another name (nothing was \
+         changed)"
+    )]
+    WriteProfileManaged { name: String, why: String },
     #[error("--write-profile is for role profiles; [profile {profile}] has no role_arn")]
     WriteProfileNotRole { profile: String },
     #[error("cannot use the role-session cache {}: {source}", path.display())]
@@ -361,7 +367,9 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
                 RoleError::NoSourceProfile { .. } | RoleError::SourceWithoutKeys { .. } => {
                     Exit::NotSetUp
                 }
-                RoleError::WriteProfileShadows { .. } => Exit::Refused,
+                RoleError::WriteProfileShadows { .. } | RoleError::WriteProfileManaged { .. } => {
+                    Exit::Refused
+                }
                 RoleError::WriteProfileNotRole { .. } => Exit::Usage,
                 RoleError::Cache { .. } | RoleError::NoCacheDir => Exit::File,
             };
