@@ -53,6 +53,31 @@ pub enum SetupError {
         path: PathBuf,
     },
     #[error(
+        "[{profile}] holds {} {key} although [{long_term}] has the keys; \
+         mfa-session writes sessions to [{profile}] and never over long-term keys, so nothing \
+         was sent to AWS. {}",
+        if *same { "a copy of long-term access key" } else { "long-term access key" },
+        if *same {
+            format!(
+                "Run `mfa-session setup --profile {profile}` to remove the copy from [{profile}] \
+                 (the keys stay in [{long_term}])"
+            )
+        } else {
+            format!(
+                "It differs from the key in [{long_term}]: keep the key you use in [{long_term}] \
+                 and remove aws_access_key_id and aws_secret_access_key from [{profile}]"
+            )
+        }
+    )]
+    KeysInSessionSection {
+        profile: String,
+        long_term: String,
+        /// The access key id in `[profile]` (never the secret).
+        key: String,
+        /// The same key pair as `[long_term]`'s.
+        same: bool,
+    },
+    #[error(
         "no long-term keys for profile {profile}: [{long_term}] in {path} needs \
          aws_access_key_id and aws_secret_access_key (your IAM user's access key)"
     )]
