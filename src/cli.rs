@@ -161,7 +161,6 @@ pub enum Command {
     /// and scripts). Without a command, starts $SHELL (else /bin/sh). Inside such a shell, exec
     /// warns that it replaces the session it was started with. Same login rules as export.
     ///
-    /// Examples:
     /// With --server, the command gets no keys at all: mfa-session stays alongside it and serves
     /// the session on a 127.0.0.1 endpoint of the container-credentials protocol
     /// (AWS_CONTAINER_CREDENTIALS_FULL_URI, with a random AWS_CONTAINER_AUTHORIZATION_TOKEN),
