@@ -244,7 +244,8 @@ fn change_store(to: Store, profile: &str, long_term: &str, ctx: &Ctx) -> anyhow:
                     what: format!("the secret access key of {id}"),
                 }
             })?;
-            file.update(|doc| {
+            // The file as written, under its lock: who else still reads this key's secret.
+            let after = file.update(|doc| {
                 doc.rename(
                     long_term,
                     secrets::STORE_KEY,
@@ -252,13 +253,19 @@ fn change_store(to: Store, profile: &str, long_term: &str, ctx: &Ctx) -> anyhow:
                     secret.expose(),
                 )
                 .map_err(StoreError::from)?;
-                Ok::<_, anyhow::Error>(())
+                Ok::<_, anyhow::Error>(doc.clone())
             })?;
-            secrets::delete_secret_key(&id)?;
+            let still = secrets::release_secret_key(&after, &id, long_term)?;
             ctx.say(&format!(
                 "moved the secret access key of {id} back into [{long_term}] of {}",
                 files.credentials_path.display()
             ));
+            if !still.is_empty() {
+                ctx.say(&format!(
+                    "the OS keyring keeps it: [{}] still reads it there",
+                    still.join("], [")
+                ));
+            }
         }
         (_, now) => ctx.say(&format!(
             "the secret access key of {id} is already in the {} store",

@@ -224,8 +224,15 @@ pub fn rotate(req: &RotateRequest, ctx: &Ctx) -> anyhow::Result<Rotated> {
         .into());
     }
     if store == Store::Keyring {
-        // The old secret is dead at AWS; a failure to forget it is not worth failing for.
-        if let Err(e) = secrets::delete_secret_key(&old_id) {
+        // The old secret is dead at AWS; a failure to forget it is not worth failing for. Another
+        // profile reading the same key from the keyring keeps it (and finds it dead at AWS).
+        let released = Files::read(ctx)
+            .map_err(|e| format!("{e:#}"))
+            .and_then(|f| {
+                secrets::release_secret_key(&f.credentials, &old_id, &long_term)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = released {
             tracing::warn!("the old key's secret stays in the keyring: {e}");
         }
     }

@@ -824,3 +824,63 @@ fn rotate_after_a_failed_proof_and_clean_up_gives_the_delete_command() {
     assert_eq!(now["aws_secret_access_key"], OLD_SECRET);
     let _ = before;
 }
+
+/// Two profiles with the same access key, both in the keyring (one item, keyed by the key id):
+/// moving one back to the file keeps the item the other still reads; moving the last one
+/// deletes it.
+#[test]
+fn keyring_secret_shared_by_two_profiles_stays_while_one_uses_it() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    let section = |name: &str| {
+        format!(
+            "[{name}-long-term]\naws_access_key_id = {}\naws_secret_access_key = {}\nmfa_serial = {}\n",
+            user.access_key_id, user.secret_access_key, user.serial
+        )
+    };
+    home.write_credentials(&format!("{}{}", section("work"), section("ci")));
+    let ss = common::SecretService::start(&home);
+    const SERVICE: &str = "mfa-session aws_secret_access_key";
+    for p in ["work", "ci"] {
+        ok(&with_bus(
+            &home,
+            &moto,
+            &ss.bus,
+            &["setup", "-p", p, "--store", "keyring"],
+        ));
+    }
+    assert!(common::files_containing(home.path(), &user.secret_access_key).is_empty());
+
+    let err = ok(&with_bus(
+        &home,
+        &moto,
+        &ss.bus,
+        &["setup", "-p", "ci", "--store", "file"],
+    ));
+    assert_eq!(
+        ss.lookup(SERVICE, &user.access_key_id).as_deref(),
+        Some(user.secret_access_key.as_str()),
+        "the secret [work-long-term] reads was deleted"
+    );
+    assert!(err.contains("[work-long-term]"), "{err}");
+    ok(&with_bus(
+        &home,
+        &moto,
+        &ss.bus,
+        &["login", "-p", "work", "-c", &common::totp_now(&user.seed)],
+    ));
+    assert_eq!(
+        profile(&home.read_credentials(), "ci-long-term")["aws_secret_access_key"],
+        user.secret_access_key
+    );
+
+    // The last profile that uses it moves back: the item goes.
+    ok(&with_bus(
+        &home,
+        &moto,
+        &ss.bus,
+        &["setup", "-p", "work", "--store", "file"],
+    ));
+    assert_eq!(ss.lookup(SERVICE, &user.access_key_id), None);
+}
