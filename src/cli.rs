@@ -161,7 +161,6 @@ pub enum Command {
     /// and scripts). Without a command, starts $SHELL (else /bin/sh). Inside such a shell, exec
     /// warns that it replaces the session it was started with. Same login rules as export.
     ///
-    /// Examples:
     /// With --server, the command gets no keys at all: mfa-session stays alongside it and serves
     /// the session on a 127.0.0.1 endpoint of the container-credentials protocol
     /// (AWS_CONTAINER_CREDENTIALS_FULL_URI, with a random AWS_CONTAINER_AUTHORIZATION_TOKEN),
@@ -387,8 +386,8 @@ pub struct LoginArgs {
     pub mfa_process: Option<String>,
 
     /// For a role profile: also write its session to [NAME] of the credentials file (with
-    /// expiration), for tools that read only that file. NAME must not be a profile the AWS CLI
-    /// resolves itself.
+    /// expiration), for tools that read only that file. [NAME] must be absent, empty or an earlier
+    /// copy of the same role: any other profile is refused (exit 4).
     #[arg(long, value_name = "NAME")]
     pub write_profile: Option<String>,
 

@@ -190,7 +190,14 @@ impl RoleProvider {
         files: &Files,
     ) -> anyhow::Result<RoleProvider> {
         if let Some(name) = &req.write_profile {
-            check_write_profile(name, &role, files)?;
+            check_write_profile(
+                name,
+                &role,
+                &files.credentials,
+                &files.config,
+                &ctx.long_term_suffix,
+                || cached_key(ctx, &role),
+            )?;
         }
         let source = role.source()?.to_string();
         let source_cfg = files.config.profile(&source).unwrap_or_default();
@@ -313,9 +320,23 @@ impl Provider for RoleProvider {
 
     fn keep(&self, ctx: &Ctx, files: &Files, session: &Session) -> anyhow::Result<()> {
         if let Some(name) = &self.write_profile {
+            // Checked again under the file's lock: another run may have written [name] since.
             files
                 .credentials_file()
-                .update(|doc| store::put_session(doc, name, &ctx.long_term_suffix, session))?;
+                .update(|doc| -> anyhow::Result<()> {
+                    check_write_profile(
+                        name,
+                        &self.role,
+                        doc,
+                        &files.config,
+                        &ctx.long_term_suffix,
+                        || cached_key(ctx, &self.role),
+                    )?;
+                    store::put_session(doc, name, &ctx.long_term_suffix, session)?;
+                    doc.set(name, COPY_OF_KEY, &self.role.name)
+                        .map_err(store::StoreError::from)?;
+                    Ok(())
+                })?;
         }
         Ok(())
     }
@@ -432,23 +453,135 @@ fn merged(
     m
 }
 
-fn check_write_profile(name: &str, role: &RoleProfile, files: &Files) -> Result<(), RoleError> {
+/// The access key of the role's cached session: a copy written before [`COPY_OF_KEY`] existed
+/// is recognised by it.
+fn cached_key(ctx: &Ctx, role: &RoleProfile) -> Option<String> {
+    cached(ctx, role).ok().flatten().map(|s| s.access_key_id)
+}
+
+/// The key `--write-profile` writes into its copy: the role profile whose session it holds.
+/// Only a section carrying this role's mark is overwritten by later runs.
+pub const COPY_OF_KEY: &str = "mfa_role_copy_of";
+
+/// Config keys that give a profile credentials of its own: a credentials section of that name
+/// would be used instead of them.
+const CREDENTIAL_CONFIG_KEYS: &[&str] = &[
+    "source_profile",
+    "credential_source",
+    "credential_process",
+    "web_identity_token_file",
+    "sso_session",
+    "sso_start_url",
+];
+
+/// Whether `--write-profile name` may write there: only a name that shadows nothing, and
+/// whose credentials section is absent, empty, or a copy this same role wrote earlier (its
+/// mark, or — for copies written before the mark existed — the cached session's key).
+fn check_write_profile(
+    name: &str,
+    role: &RoleProfile,
+    credentials: &store::Document,
+    config: &store::Document,
+    suffix: &str,
+    cached_key: impl Fn() -> Option<String>,
+) -> Result<(), RoleError> {
     let why = if name == role.name {
-        Some("the role profile itself")
+        Some("the role profile itself".to_string())
     } else if role.source_profile.as_deref() == Some(name) {
-        Some("the source profile, whose MFA session it would overwrite")
-    } else if role_profile(&files.config, name).is_some() {
-        Some("another role profile")
+        Some("the source profile, whose MFA session it would overwrite".to_string())
+    } else if role_profile(config, name).is_some() {
+        Some("another role profile".to_string())
     } else {
         None
     };
+    if let Some(why) = why {
+        return Err(RoleError::WriteProfileShadows {
+            name: name.to_string(),
+            why,
+        });
+    }
+    let cfg = config.profile(name).unwrap_or_default();
+    let why = if let Some(k) = CREDENTIAL_CONFIG_KEYS
+        .iter()
+        .find(|k| cfg.contains_key(**k))
+    {
+        Some(format!(
+            "a profile of the config file with credentials of its own ({k} in [profile {name}])"
+        ))
+    } else if let Some(base) = name.strip_suffix(suffix).filter(|b| !b.is_empty()) {
+        Some(format!(
+            "the long-term section of profile {base}, where mfa-session keeps its keys"
+        ))
+    } else if credentials
+        .profile(&format!("{name}{suffix}"))
+        .is_some_and(|p| !p.is_empty())
+    {
+        Some(format!(
+            "a session profile managed by mfa-session (its long-term keys are in [{name}{suffix}])"
+        ))
+    } else {
+        section_in_use(
+            name,
+            role,
+            &credentials.profile(name).unwrap_or_default(),
+            cached_key,
+        )
+    };
     match why {
-        Some(why) => Err(RoleError::WriteProfileShadows {
+        Some(why) => Err(RoleError::WriteProfileManaged {
             name: name.to_string(),
             why,
         }),
         None => Ok(()),
     }
+}
+
+/// Why the credentials section `[name]` (its properties `props`) is not free for this role's
+/// copy, if it is not.
+fn section_in_use(
+    name: &str,
+    role: &RoleProfile,
+    props: &BTreeMap<String, String>,
+    cached_key: impl Fn() -> Option<String>,
+) -> Option<String> {
+    if props.is_empty() {
+        return None;
+    }
+    match props.get(COPY_OF_KEY).map(String::as_str) {
+        Some(owner) if owner == role.name => return None,
+        Some(owner) => {
+            return Some(format!(
+                "the copy of role profile {} in the credentials file",
+                crate::text::untrusted(owner)
+            ));
+        }
+        None => {}
+    }
+    Some(match Holding::of(props) {
+        Holding::Session(s) => {
+            let ours = s
+                .as_ref()
+                .is_some_and(|s| cached_key().is_some_and(|k| k == s.access_key_id));
+            if ours {
+                return None;
+            }
+            format!(
+                "[{name}] in the credentials file, which holds session credentials that \
+                 mfa-session did not write for role profile {} (another profile's MFA session?)",
+                role.name
+            )
+        }
+        Holding::LongTermKeys => {
+            format!("[{name}] in the credentials file, which holds long-term access keys")
+        }
+        Holding::Empty => {
+            let keys: Vec<&str> = props.keys().map(String::as_str).collect();
+            format!(
+                "[{name}] in the credentials file, which holds other settings ({})",
+                crate::text::untrusted(&keys.join(", "))
+            )
+        }
+    })
 }
 
 #[cfg(test)]
@@ -512,5 +645,41 @@ mod tests {
         let mut plain = r.clone();
         plain.external_id = None;
         assert_eq!(decode(&old, &plain), Some(s));
+    }
+
+    #[test]
+    fn a_copy_is_recognised_by_its_mark_or_by_the_cached_key() {
+        let config = Document::parse(
+            FileKind::Config,
+            "[profile admin]\nrole_arn = arn:aws:iam::1:role/Admin\nsource_profile = work\n",
+        )
+        .unwrap();
+        let r = role_profile(&config, "admin").unwrap();
+        let session = "aws_access_key_id = ASIAOLD\naws_secret_access_key = s\n\
+                       aws_session_token = t\nexpiration = 2026-01-01T00:00:00Z\n";
+        let check = |creds: &str, cached: Option<&str>| {
+            let creds = Document::parse(FileKind::Credentials, creds).unwrap();
+            let cached = cached.map(str::to_string);
+            check_write_profile("copy", &r, &creds, &config, "-long-term", || cached.clone())
+        };
+        assert!(check("", None).is_ok());
+        assert!(check("[copy]\n", None).is_ok());
+        assert!(
+            check(
+                &format!("[copy]\n{session}mfa_role_copy_of = admin\n"),
+                None
+            )
+            .is_ok()
+        );
+        assert!(check(&format!("[copy]\n{session}"), Some("ASIAOLD")).is_ok());
+        assert!(check(&format!("[copy]\n{session}"), Some("ASIANEW")).is_err());
+        assert!(
+            check(
+                &format!("[copy]\n{session}mfa_role_copy_of = other\n"),
+                None
+            )
+            .is_err()
+        );
+        assert!(check("[copy-long-term]\naws_access_key_id = AKIA\n", None).is_err());
     }
 }

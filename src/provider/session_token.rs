@@ -67,6 +67,20 @@ pub fn plan(req: &SessionRequest, ctx: &Ctx, files: &Files) -> anyhow::Result<Pl
             .into(),
         );
     };
+    // Sessions go to [P]: long-term keys there would refuse the write after the code was spent.
+    if Holding::of(&session_props) == Holding::LongTermKeys {
+        let (key, same) = match session::key_pair(&session_props) {
+            Some((key, s)) => (key.clone(), key == id && s == secret.expose()),
+            None => (String::new(), false),
+        };
+        return Err(SetupError::KeysInSessionSection {
+            profile,
+            long_term,
+            key,
+            same,
+        }
+        .into());
+    }
     let cfg = files.config.profile(&profile).unwrap_or_default();
     let serial = req
         .serial

@@ -84,7 +84,8 @@ pub fn migrate_profile(
                     what: format!("the secret access key of {id}"),
                 }
             })?;
-            file.update(|doc| {
+            // The file as written, under its lock: who else still reads this key's secret.
+            let after = file.update(|doc| {
                 doc.rename(
                     long_term,
                     secrets::STORE_KEY,
@@ -92,13 +93,19 @@ pub fn migrate_profile(
                     secret.expose(),
                 )
                 .map_err(StoreError::from)?;
-                Ok::<_, anyhow::Error>(())
+                Ok::<_, anyhow::Error>(doc.clone())
             })?;
-            secrets::delete_secret_key(&id)?;
+            let still = secrets::release_secret_key(&after, &id, long_term)?;
             say(format!(
                 "moved the secret access key of {id} back into [{long_term}] of {}",
                 path.display()
             ));
+            if !still.is_empty() {
+                say(format!(
+                    "the OS keyring keeps it: [{}] still reads it there",
+                    still.join("], [")
+                ));
+            }
         }
         (_, now) => say(format!(
             "the secret access key of {id} is already in the {} store",
