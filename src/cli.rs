@@ -161,7 +161,6 @@ pub enum Command {
     /// and scripts). Without a command, starts $SHELL (else /bin/sh). Inside such a shell, exec
     /// warns that it replaces the session it was started with. Same login rules as export.
     ///
-    /// Examples:
     /// With --server, the command gets no keys at all: mfa-session stays alongside it and serves
     /// the session on a 127.0.0.1 endpoint of the container-credentials protocol
     /// (AWS_CONTAINER_CREDENTIALS_FULL_URI, with a random AWS_CONTAINER_AUTHORIZATION_TOKEN),
@@ -387,8 +386,8 @@ pub struct LoginArgs {
     pub mfa_process: Option<String>,
 
     /// For a role profile: also write its session to [NAME] of the credentials file (with
-    /// expiration), for tools that read only that file. NAME must not be a profile the AWS CLI
-    /// resolves itself.
+    /// expiration), for tools that read only that file. [NAME] must be absent, empty or an earlier
+    /// copy of the same role: any other profile is refused (exit 4).
     #[arg(long, value_name = "NAME")]
     pub write_profile: Option<String>,
 
@@ -446,9 +445,11 @@ pub struct RefreshArgs {
     #[arg(short, long)]
     pub all: bool,
 
-    /// Renew sessions that expire within this time.
-    #[arg(short, long, value_name = "DURATION", default_value = "1h", value_parser = duration)]
-    pub threshold: Duration,
+    /// Renew sessions that expire within this time [default: 1h, at most a third of the
+    /// session's life, so a short session is not renewed by every run]. A threshold given is
+    /// honoured as given: --threshold 36h renews a 12-hour session at once.
+    #[arg(short, long, value_name = "DURATION", value_parser = duration)]
+    pub threshold: Option<Duration>,
 
     /// A command that prints the current MFA code, for every profile of this run (overrides
     /// mfa_process and mfa_totp_secret_file in the files).

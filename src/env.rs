@@ -29,7 +29,9 @@ pub struct Env {
     pub endpoint_url_sts: Option<String>,
     /// `AWS_ENDPOINT_URL_IAM`.
     pub endpoint_url_iam: Option<String>,
-    /// `XDG_CACHE_HOME`.
+    /// `XDG_CACHE_HOME`, when it is an absolute path: the XDG Base Directory spec says a
+    /// relative one is invalid and must be ignored (it would put the cache, role sessions
+    /// included, under whatever the working directory happens to be).
     pub xdg_cache_home: Option<PathBuf>,
     /// `MFA_SESSION_PROFILE`: set in the environment of what `exec` runs.
     pub exec_profile: Option<String>,
@@ -106,7 +108,10 @@ impl Env {
                 Some("AWS_ENDPOINT_URL") => env.endpoint_url = text(v),
                 Some("AWS_ENDPOINT_URL_STS") => env.endpoint_url_sts = text(v),
                 Some("AWS_ENDPOINT_URL_IAM") => env.endpoint_url_iam = text(v),
-                Some("XDG_CACHE_HOME") => env.xdg_cache_home = non_empty(v).map(PathBuf::from),
+                Some("XDG_CACHE_HOME") => {
+                    env.xdg_cache_home =
+                        non_empty(v).map(PathBuf::from).filter(|p| p.is_absolute());
+                }
                 Some(EXEC_MARKER) => env.exec_profile = text(v),
                 Some("SHELL") => env.shell = non_empty(v).map(PathBuf::from),
                 Some("DISPLAY" | "WAYLAND_DISPLAY") => env.display |= !v.is_empty(),
@@ -158,7 +163,9 @@ impl Env {
         Some(self.cache_dir()?.join("locks"))
     }
 
-    fn cache_dir(&self) -> Option<PathBuf> {
+    /// mfa-session's own cache directory: `$XDG_CACHE_HOME/mfa-session` (an absolute
+    /// `XDG_CACHE_HOME` only), else `~/.cache/mfa-session`.
+    pub fn cache_dir(&self) -> Option<PathBuf> {
         let base = self
             .xdg_cache_home
             .clone()
@@ -245,6 +252,20 @@ mod tests {
             env(&[("MFA_SESSION_PROMPT", "zenity")]).prompt.as_deref(),
             Some("zenity")
         );
+    }
+
+    #[test]
+    fn a_relative_xdg_cache_home_is_ignored() {
+        let e = env(&[("HOME", "/h"), ("XDG_CACHE_HOME", "/c")]);
+        assert_eq!(e.lock_dir().unwrap(), PathBuf::from("/c/mfa-session/locks"));
+        for relative in ["cache", "./cache", "~/cache", ""] {
+            let e = env(&[("HOME", "/h"), ("XDG_CACHE_HOME", relative)]);
+            assert_eq!(
+                e.role_cache_dir().unwrap(),
+                PathBuf::from("/h/.cache/mfa-session/roles"),
+                "{relative}"
+            );
+        }
     }
 
     #[test]

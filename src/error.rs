@@ -10,7 +10,7 @@
 //! | 0 | success |
 //! | 1 | any other failure; for `doctor`, a check failed (a login would not work) |
 //! | 2 | usage error: unknown flag, bad value (clap reports these), or a duration out of AWS's bounds (flag or `duration_seconds`) |
-//! | 3 | a credentials or config file could not be read, parsed or written; it was not changed |
+//! | 3 | a credentials or config file, a lock file or the cache directory could not be read, parsed or written, or is unsafe to use; it was not changed |
 //! | 4 | refused: overwriting long-term keys, or a value that cannot be stored or printed safely |
 //! | 5 | MFA: the code or the device was rejected, the user has no MFA device, or `mfa_process` or `ykman` failed |
 //! | 6 | AWS rejected the long-term key, the signature or the clock, or denied the call |
@@ -51,6 +51,31 @@ pub enum SetupError {
         profile: String,
         long_term: String,
         path: PathBuf,
+    },
+    #[error(
+        "[{profile}] holds {} {key} although [{long_term}] has the keys; \
+         mfa-session writes sessions to [{profile}] and never over long-term keys, so nothing \
+         was sent to AWS. {}",
+        if *same { "a copy of long-term access key" } else { "long-term access key" },
+        if *same {
+            format!(
+                "Run `mfa-session setup --profile {profile}` to remove the copy from [{profile}] \
+                 (the keys stay in [{long_term}])"
+            )
+        } else {
+            format!(
+                "It differs from the key in [{long_term}]: keep the key you use in [{long_term}] \
+                 and remove aws_access_key_id and aws_secret_access_key from [{profile}]"
+            )
+        }
+    )]
+    KeysInSessionSection {
+        profile: String,
+        long_term: String,
+        /// The access key id in `[profile]` (never the secret).
+        key: String,
+        /// The same key pair as `[long_term]`'s.
+        same: bool,
     },
     #[error(
         "no long-term keys for profile {profile}: [{long_term}] in {path} needs \
@@ -132,7 +157,13 @@ pub enum RoleError {
         "--write-profile {name}: that name is {why}; pick another name (the AWS CLI resolves \
          role profiles itself and a [{name}] section would fight it)"
     )]
-    WriteProfileShadows { name: String, why: &'static str },
+    WriteProfileShadows { name: String, why: String },
+    #[error(
+        "--write-profile {name}: that is {why}; a role's copy goes only to a section that is \
+         absent, empty or an earlier copy of the same role: pick another name (nothing was \
+         changed)"
+    )]
+    WriteProfileManaged { name: String, why: String },
     #[error("--write-profile is for role profiles; [profile {profile}] has no role_arn")]
     WriteProfileNotRole { profile: String },
     #[error("cannot use the role-session cache {}: {source}", path.display())]
@@ -361,7 +392,9 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
                 RoleError::NoSourceProfile { .. } | RoleError::SourceWithoutKeys { .. } => {
                     Exit::NotSetUp
                 }
-                RoleError::WriteProfileShadows { .. } => Exit::Refused,
+                RoleError::WriteProfileShadows { .. } | RoleError::WriteProfileManaged { .. } => {
+                    Exit::Refused
+                }
                 RoleError::WriteProfileNotRole { .. } => Exit::Usage,
                 RoleError::Cache { .. } | RoleError::NoCacheDir => Exit::File,
             };

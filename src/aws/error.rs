@@ -97,6 +97,28 @@ fn attempts_text(attempts: u32) -> String {
 }
 
 impl AwsError {
+    /// For a call that changes something at AWS: when no usable answer came back although the
+    /// request may have been sent and acted on (the connection dropped, a timeout, a cut-off or
+    /// unreadable answer, a 5xx), what happened, in words that do not claim it was not sent.
+    /// `None` for an answer that says AWS did not act (an AWS error code).
+    pub fn lost_answer(&self) -> Option<String> {
+        match self {
+            AwsError::Connect { detail, .. } => {
+                Some(format!("the connection failed or dropped: {detail}"))
+            }
+            AwsError::Timeout { .. } => Some("no answer came in time".to_string()),
+            AwsError::CutOff { detail, .. } => Some(format!("the answer was cut off ({detail})")),
+            AwsError::Server { status, .. } => {
+                Some(format!("AWS answered with a server error ({status})"))
+            }
+            AwsError::Unreadable { status, detail, .. } => Some(format!(
+                "the answer (HTTP {status}) could not be read ({detail})"
+            )),
+            AwsError::Malformed { what, .. } => Some(format!("the answer was unusable ({what})")),
+            _ => None,
+        }
+    }
+
     /// `attempts`: how many the client was allowed (1 for a call carrying an MFA code).
     pub fn from_sdk<E>(op: &'static str, attempts: u32, err: SdkError<E, HttpResponse>) -> AwsError
     where

@@ -166,151 +166,17 @@ pub fn run(args: &SetupArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             crate::cli::StoreArg::File => Store::File,
             crate::cli::StoreArg::Keyring => Store::Keyring,
         };
-        change_store(to, &profile, &long_term, ctx)?;
+        secrets::migrate_profile(
+            to,
+            &file,
+            &profile,
+            &long_term,
+            ctx.env.home.as_deref(),
+            &mut |line| ctx.say(&line),
+        )?;
     }
     ctx.say(&format!("next: mfa-session login --profile {profile}"));
     Ok(ExitCode::SUCCESS)
-}
-
-/// Moves the secret access key (and a seed) of `[P-long-term]` into store `to`. Each secret is
-/// stored, read back and compared before the file gives it up; the file changes by one line
-/// each, renamed in place, so that moving back restores it byte for byte.
-fn change_store(to: Store, profile: &str, long_term: &str, ctx: &Ctx) -> anyhow::Result<()> {
-    let files = Files::read(ctx)?;
-    let file = files.credentials_file();
-    let lt = files.credentials.profile(long_term).unwrap_or_default();
-    let id = lt
-        .get(session::KEY_ACCESS_KEY_ID)
-        .filter(|v| !v.is_empty())
-        .cloned()
-        .ok_or_else(|| SetupError::NoLongTermKeys {
-            profile: profile.to_string(),
-            long_term: long_term.to_string(),
-            path: files.credentials_path.clone(),
-        })?;
-    let seed_file = lt
-        .get("mfa_totp_secret_file")
-        .filter(|v| !v.is_empty())
-        .cloned();
-    let seed_moved = lt.get(secrets::SEED_KEY).cloned();
-    // A secret in the file while the section says keyring: which one is right is not ours to
-    // guess when they differ.
-    if Store::of(&lt) == Store::Keyring
-        && let Some(in_file) = lt
-            .get(session::KEY_SECRET_ACCESS_KEY)
-            .filter(|v| !v.is_empty())
-        && let Some(in_keyring) = secrets::keyring_secret_key(&id)?
-        && in_keyring.expose() != in_file
-    {
-        return Err(SetupRefused::KeysInBothPlaces {
-            long_term: long_term.to_string(),
-            id,
-        }
-        .into());
-    }
-    match (to, Store::of(&lt)) {
-        (Store::Keyring, Store::File) => {
-            let (_, secret) =
-                secrets::long_term_keys(&lt)?.ok_or_else(|| SetupError::NoLongTermKeys {
-                    profile: profile.to_string(),
-                    long_term: long_term.to_string(),
-                    path: files.credentials_path.clone(),
-                })?;
-            secrets::put_secret_key(&id, &secret)?;
-            file.update(|doc| {
-                if doc
-                    .get(long_term, session::KEY_SECRET_ACCESS_KEY)
-                    .as_deref()
-                    != Some(secret.expose())
-                {
-                    return Err(anyhow::Error::from(SetupRefused::Changed));
-                }
-                doc.rename(
-                    long_term,
-                    session::KEY_SECRET_ACCESS_KEY,
-                    secrets::STORE_KEY,
-                    "keyring",
-                )
-                .map_err(StoreError::from)?;
-                Ok(())
-            })?;
-            ctx.say(&format!(
-                "moved the secret access key of {id} into the OS keyring; [{long_term}] keeps the key id and mfa_store = keyring"
-            ));
-        }
-        (Store::File, Store::Keyring) => {
-            let secret = secrets::keyring_secret_key(&id)?.ok_or_else(|| {
-                crate::error::KeyringError::Missing {
-                    what: format!("the secret access key of {id}"),
-                }
-            })?;
-            file.update(|doc| {
-                doc.rename(
-                    long_term,
-                    secrets::STORE_KEY,
-                    session::KEY_SECRET_ACCESS_KEY,
-                    secret.expose(),
-                )
-                .map_err(StoreError::from)?;
-                Ok::<_, anyhow::Error>(())
-            })?;
-            secrets::delete_secret_key(&id)?;
-            ctx.say(&format!(
-                "moved the secret access key of {id} back into [{long_term}] of {}",
-                files.credentials_path.display()
-            ));
-        }
-        (_, now) => ctx.say(&format!(
-            "the secret access key of {id} is already in the {} store",
-            now.name()
-        )),
-    }
-    match (to, seed_file, seed_moved) {
-        (Store::Keyring, Some(path), None) => {
-            let full = expand_home(&path, ctx);
-            let seed = crate::mfa::source::read_seed_file(&full, "mfa_totp_secret_file")?;
-            secrets::put_seed(profile, &seed)?;
-            file.update(|doc| {
-                doc.rename(long_term, "mfa_totp_secret_file", secrets::SEED_KEY, &path)
-                    .map_err(StoreError::from)?;
-                Ok::<_, anyhow::Error>(())
-            })?;
-            std::fs::remove_file(&full)
-                .map_err(|e| anyhow::anyhow!("the seed is in the keyring, but {} could not be deleted: {e}; delete it yourself", full.display()))?;
-            ctx.say(&format!(
-                "moved the TOTP seed of {} into the OS keyring and deleted the file",
-                full.display()
-            ));
-        }
-        (Store::File, None, Some(path)) => {
-            let full = expand_home(&path, ctx);
-            let seed = secrets::seed(profile)?;
-            crate::store::fs::write_private(&full, format!("{}\n", seed.expose()).as_bytes())
-                .map_err(|e| {
-                    anyhow::anyhow!("cannot write the TOTP seed to {}: {e}", full.display())
-                })?;
-            file.update(|doc| {
-                doc.rename(long_term, secrets::SEED_KEY, "mfa_totp_secret_file", &path)
-                    .map_err(StoreError::from)?;
-                Ok::<_, anyhow::Error>(())
-            })?;
-            secrets::delete_seed(profile)?;
-            ctx.say(&format!(
-                "moved the TOTP seed back into {} (mode 600)",
-                full.display()
-            ));
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
-/// `~/x` as the SDKs expand it.
-fn expand_home(path: &str, ctx: &Ctx) -> std::path::PathBuf {
-    match (path.strip_prefix("~/"), &ctx.env.home) {
-        (Some(rest), Some(home)) => home.join(rest),
-        _ => std::path::PathBuf::from(path),
-    }
 }
 
 /// ListMFADevices with the long-term keys. Several devices: ask at the terminal, or fail with the

@@ -226,7 +226,9 @@ pub enum View {
     Prompt,
 }
 
-/// The prompt segment of a row: `work 3h12m`, `work 9m expiring`, `work expired`.
+/// The prompt segment of a row: `work 3h12m`, `work 9m expiring`, `work expired`. The name may
+/// come from `AWS_PROFILE` (a repository's `.envrc` can set it): its control characters are
+/// escaped, so no prompt changes the terminal's title or clipboard.
 pub fn render_prompt(r: &Row) -> String {
     let left = r.seconds_left.map(compact).unwrap_or_default();
     let text = match r.state {
@@ -236,7 +238,7 @@ pub fn render_prompt(r: &Row) -> String {
         State::Missing | State::LongTerm => "no session".into(),
         State::Unknown => "unknown".into(),
     };
-    format!("{} {text}\n", r.profile)
+    format!("{} {text}\n", crate::text::untrusted(&r.profile))
 }
 
 /// `3h12m`, `9m`, `45s`, `1d2h`: short enough for a prompt.

@@ -14,10 +14,9 @@
 //! `flock` locks die with their process: a leader killed with SIGKILL frees its waiters at
 //! once, and the next one takes over. Nothing waits longer than [`WAIT`].
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
+use std::fs::{self, File};
+use std::io::{Read, Seek, Write};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::error::FlightTimeout;
@@ -33,7 +32,8 @@ const POLL: Duration = Duration::from_millis(25);
 /// The right to log in with one device or role, held until dropped.
 #[derive(Debug)]
 pub struct Flight {
-    file: File,
+    /// `None`: going on without the lock (see [`Flight::without_lock`]).
+    file: Option<File>,
     /// Another process held it when we asked: re-read the files before doing anything.
     pub waited: bool,
 }
@@ -62,8 +62,21 @@ fn encode(s: &str) -> String {
     out
 }
 
+impl Flight {
+    /// No lock at all, for a login that goes on without one when the lock directory cannot be
+    /// written (read-only or full): nothing waits for it and it waits for nothing.
+    pub fn without_lock() -> Flight {
+        Flight {
+            file: None,
+            waited: false,
+        }
+    }
+}
+
 /// Takes the lock `key` in `dir`, waiting up to `wait` for another process holding it.
 /// `on_wait` runs once, when the lock turns out to be held (to tell the person why we wait).
+/// The lock file is opened by the store's rules for lock files: a symlink, FIFO or directory
+/// in its place is refused ([`crate::store::StoreError::NotRegular`]).
 pub fn acquire(
     dir: &Path,
     key: &str,
@@ -71,17 +84,15 @@ pub fn acquire(
     wait: Duration,
     on_wait: impl FnOnce(),
 ) -> anyhow::Result<Flight> {
-    let path = dir.join(format!("{key}.lock"));
-    let file = open(dir, &path).map_err(|e| {
-        anyhow::Error::new(e).context(format!("cannot open the login lock {}", path.display()))
-    })?;
+    let path = dir.join(crate::store::fs::bounded_file_name(key, ".lock"));
+    let file = crate::store::fs::open_lock(&path)?;
     let started = Instant::now();
     let mut on_wait = Some(on_wait);
     loop {
         match file.try_lock() {
             Ok(()) => {
                 return Ok(Flight {
-                    file,
+                    file: Some(file),
                     waited: on_wait.is_none(),
                 });
             }
@@ -106,43 +117,26 @@ pub fn acquire(
     }
 }
 
-fn open(dir: &Path, path: &PathBuf) -> io::Result<File> {
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)?;
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)?;
-    if !file.metadata()?.is_file() {
-        return Err(io::Error::other("not a regular file"));
-    }
-    Ok(file)
-}
-
 impl Flight {
     /// Records which profiles this flight wrote, for the processes waiting behind it.
     pub fn record(&mut self, profiles: &[&str]) {
+        let Some(file) = &mut self.file else { return };
         let text: String = profiles.iter().map(|p| format!("{p}\n")).collect();
-        let _ = self
-            .file
+        let _ = file
             .set_len(0)
-            .and_then(|()| self.file.rewind())
-            .and_then(|()| self.file.write_all(text.as_bytes()));
+            .and_then(|()| file.rewind())
+            .and_then(|()| file.write_all(text.as_bytes()));
     }
 
     /// The profiles the previous holder wrote (empty when it wrote none, or died first).
     pub fn recorded(&mut self) -> Vec<String> {
+        let Some(mut file) = self.file.as_ref() else {
+            return Vec::new();
+        };
         let mut text = String::new();
-        let _ = self
-            .file
+        let _ = file
             .rewind()
-            .and_then(|()| (&self.file).take(64 * 1024).read_to_string(&mut text));
+            .and_then(|()| file.take(64 * 1024).read_to_string(&mut text));
         text.lines()
             .filter(|l| !l.is_empty())
             .map(str::to_string)
@@ -152,7 +146,9 @@ impl Flight {
 
 impl Drop for Flight {
     fn drop(&mut self) {
-        let _ = self.file.unlock();
+        if let Some(file) = &self.file {
+            let _ = file.unlock();
+        }
     }
 }
 
@@ -165,6 +161,17 @@ mod tests {
         assert_eq!(device_key("AKIAEXAMPLE"), "keys-AKIAEXAMPLE");
         assert_eq!(role_key("a/b c"), "role-a%2Fb%20c");
         assert_eq!(role_key(".."), "role-%2E.");
+        let long = role_key(&"x".repeat(250));
+        let name = crate::store::fs::bounded_file_name(&long, ".lock");
+        assert!(name.len() <= 255 && name.starts_with("role-xxx") && name.ends_with(".lock"));
+        assert_ne!(
+            name,
+            crate::store::fs::bounded_file_name(&role_key(&"x".repeat(251)), ".lock")
+        );
+        assert_eq!(
+            crate::store::fs::bounded_file_name("role-admin", ".lock"),
+            "role-admin.lock"
+        );
     }
 
     #[test]

@@ -10,10 +10,12 @@
 //! the others wait, re-read the files and use what it wrote.
 //!
 //! Commands build a [`SessionRequest`] from their flags and print the [`Outcome`]; providers
-//! never know which command asked.
+//! never know which command asked. [`refresh_many`] answers many requests of one unattended
+//! run by the same rules, renewing profiles that share an MFA device with one code.
 
 pub mod flight;
 pub mod profile;
+pub mod refresh;
 pub mod request;
 pub mod role;
 pub mod rotate;
@@ -30,6 +32,7 @@ use crate::session::{self, Holding, Session};
 use crate::store;
 
 pub use profile::{Files, Kind, RoleProfile};
+pub use refresh::{Refreshed, Targets, refresh_many};
 pub use request::{Mode, SessionRequest};
 
 /// How a request ended.
@@ -117,6 +120,11 @@ pub trait Provider {
     fn profile(&self) -> &str;
     /// The single-flight lock this login takes.
     fn flight_key(&self) -> String;
+    /// Whether the session lives outside mfa-session's cache, so that a login may go on
+    /// without the single-flight lock when the cache cannot be written ([`acquire_or_go_on`]).
+    fn keeps_nothing_in_the_cache(&self) -> bool {
+        false
+    }
     /// The session as stored now (no network).
     fn stored(&self, ctx: &Ctx, files: &Files) -> anyhow::Result<Option<Session>>;
     /// Whether a code is needed, and from which configured source.
@@ -214,13 +222,67 @@ fn state_text(
 
 /// Takes the single-flight lock `key` for `profile`, telling the person once if it waits.
 pub fn acquire(ctx: &Ctx, key: &str, profile: &str) -> anyhow::Result<flight::Flight> {
-    let dir = ctx.env.lock_dir().ok_or(RoleError::NoCacheDir)?;
+    let cache = ctx.env.cache_dir().ok_or(RoleError::NoCacheDir)?;
+    let dir = store::fs::cache_subdir(&cache, "locks")?;
     flight::acquire(&dir, key, profile, flight::WAIT, || {
         ctx.say(&format!(
             "waiting for another mfa-session logging in to [{profile}] (at most {} s)",
             flight::WAIT.as_secs()
         ));
     })
+}
+
+/// The single-flight rule: takes the flight `key` for `profile`; when another process held it,
+/// also the files as they are now, since whoever held it may have done this one's work.
+/// `go_on`: a login that keeps nothing in the cache goes on without the lock when the cache
+/// cannot be written ([`acquire_or_go_on`]).
+fn take_flight(
+    ctx: &Ctx,
+    key: &str,
+    profile: &str,
+    go_on: bool,
+) -> anyhow::Result<(flight::Flight, Option<Files>)> {
+    let flight = if go_on {
+        acquire_or_go_on(ctx, key, profile)?
+    } else {
+        acquire(ctx, key, profile)?
+    };
+    let reread = if flight.waited {
+        Some(Files::read(ctx)?)
+    } else {
+        None
+    };
+    Ok((flight, reread))
+}
+
+/// After waiting for a flight: the session stored meanwhile, when it needs no renewal under
+/// `window`.
+fn renewed_meanwhile(stored: Option<Session>, window: std::time::Duration) -> Option<Session> {
+    stored.filter(|s| !s.needs_renewal(Utc::now(), window))
+}
+
+/// [`acquire`], for a login that keeps nothing in the cache (GetSessionToken): when the lock
+/// directory is read-only, full or not writable by us, it goes on without the single-flight
+/// lock, with a warning, rather than failing a login that needs no cache. Concurrent logins
+/// with the same MFA device may then each ask for a code. A lock path or directory that is
+/// unsafe (a symlink, a FIFO, another user's) is still refused.
+pub fn acquire_or_go_on(ctx: &Ctx, key: &str, profile: &str) -> anyhow::Result<flight::Flight> {
+    match acquire(ctx, key, profile) {
+        Ok(f) => Ok(f),
+        Err(e)
+            if e.chain()
+                .find_map(|c| c.downcast_ref::<store::StoreError>())
+                .is_some_and(store::StoreError::is_unavailable) =>
+        {
+            tracing::warn!(
+                "{}; logging in to [{profile}] without the single-flight lock (another \
+                 mfa-session using the same MFA device at the same time may ask for a code too)",
+                crate::error::describe(&e)
+            );
+            Ok(flight::Flight::without_lock())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The session `req` asks for: the stored one while valid, else a new one as `req.mode`
@@ -257,28 +319,40 @@ pub fn session(req: &SessionRequest, ctx: &Ctx) -> anyhow::Result<(Outcome, File
 fn obtain(req: &SessionRequest, ctx: &Ctx) -> anyhow::Result<(Outcome, Files)> {
     request::check_profile(&req.profile)?;
     let files = Files::read(ctx)?;
+    let (outcome, reread) = session_from(req, ctx, &files)?;
+    Ok((outcome, reread.unwrap_or(files)))
+}
+
+/// Like [`session`], from files already read: many requests answered from one read of the
+/// files cost each its own profile, not the whole files again. Returns the files as re-read
+/// after waiting for another process, if it waited.
+fn session_from(
+    req: &SessionRequest,
+    ctx: &Ctx,
+    files: &Files,
+) -> anyhow::Result<(Outcome, Option<Files>)> {
+    request::check_profile(&req.profile)?;
     let now = Utc::now();
-    let kind = profile::resolve(&files, &req.profile, &ctx.long_term_suffix);
-    let window = profile::window(
-        req.window,
-        &files,
+    let kind = profile::resolve(files, &req.profile, &ctx.long_term_suffix);
+    let window = req.window_for(profile::lifetime(
+        files,
         &req.profile,
         &kind,
         req.duration.as_ref(),
-    );
-    let before = stored(&kind, req, ctx, &files)?;
+    ));
+    let before = stored(&kind, req, ctx, files)?;
     if let Some(s) = &before
         && !req.force
         && !s.needs_renewal(now, window)
     {
         if req.write_profile.is_some() {
-            provider_for(kind, req, ctx, &files)?.keep(ctx, &files, s)?;
+            provider_for(kind, req, ctx, files)?.keep(ctx, files, s)?;
         }
         let outcome = Outcome::StillValid {
             profile: req.profile.clone(),
             session: s.clone(),
         };
-        return Ok((outcome, files));
+        return Ok((outcome, None));
     }
     if req.mode == Mode::Never {
         let why = match kind {
@@ -287,60 +361,61 @@ fn obtain(req: &SessionRequest, ctx: &Ctx) -> anyhow::Result<(Outcome, Files)> {
         };
         return Err(NoSession {
             profile: req.profile.clone(),
-            state: state_text(&kind, req, &files, before.as_ref(), now),
+            state: state_text(&kind, req, files, before.as_ref(), now),
             why: why.into(),
         }
         .into());
     }
-    let mut provider = provider_for(kind.clone(), req, ctx, &files)?;
-    provider.preflight(ctx, &files)?;
+    let mut provider = provider_for(kind.clone(), req, ctx, files)?;
+    provider.preflight(ctx, files)?;
     let mut code = choose_code(
         provider.as_ref(),
         req,
         ctx,
         &kind,
-        &files,
+        files,
         before.as_ref(),
         now,
     )?;
-    let mut flight = acquire(ctx, &provider.flight_key(), &req.profile)?;
-    let mut files = files;
-    if flight.waited {
-        // Whoever held the flight may have done our work: re-read and re-check first.
-        files = Files::read(ctx)?;
-        let kind = profile::resolve(&files, &req.profile, &ctx.long_term_suffix);
-        let after = stored(&kind, req, ctx, &files)?;
-        if let Some(s) = after
-            && !s.needs_renewal(Utc::now(), window)
+    let (mut flight, reread) = take_flight(
+        ctx,
+        &provider.flight_key(),
+        &req.profile,
+        provider.keeps_nothing_in_the_cache(),
+    )?;
+    if let Some(files) = &reread {
+        let kind = profile::resolve(files, &req.profile, &ctx.long_term_suffix);
+        let after = stored(&kind, req, ctx, files)?;
+        if let Some(s) = renewed_meanwhile(after, window)
             && (!req.force || Some(&s) != before.as_ref())
         {
             if req.write_profile.is_some() {
-                provider_for(kind, req, ctx, &files)?.keep(ctx, &files, &s)?;
+                provider_for(kind, req, ctx, files)?.keep(ctx, files, &s)?;
             }
             let outcome = Outcome::Shared {
                 profile: req.profile.clone(),
                 session: s,
                 from: "to it".into(),
             };
-            return Ok((outcome, files));
+            return Ok((outcome, reread));
         }
-        provider = provider_for(kind.clone(), req, ctx, &files)?;
-        if let Some(outcome) = provider.adopt(ctx, &files, &flight.recorded())? {
-            return Ok((outcome, files));
+        provider = provider_for(kind.clone(), req, ctx, files)?;
+        if let Some(outcome) = provider.adopt(ctx, files, &flight.recorded())? {
+            return Ok((outcome, reread));
         }
         code = choose_code(
             provider.as_ref(),
             req,
             ctx,
             &kind,
-            &files,
+            files,
             before.as_ref(),
             now,
         )?;
     }
-    let outcome = provider.renew(ctx, &files, code)?;
+    let outcome = provider.renew(ctx, reread.as_ref().unwrap_or(files), code)?;
     flight.record(&[outcome.profile()]);
-    Ok((outcome, files))
+    Ok((outcome, reread))
 }
 
 /// The code source of this login, chosen once; an error when one is needed and nobody can

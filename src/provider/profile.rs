@@ -149,7 +149,11 @@ pub fn window(
 
 /// The role profile `name`, if `[profile name]` of the config file has a `role_arn`.
 pub fn role_profile(config: &Document, name: &str) -> Option<RoleProfile> {
-    let cfg = config.profile(name)?;
+    role_of(name, config.profile(name)?)
+}
+
+/// The role profile of `[profile name]` with properties `cfg`, if it has a `role_arn`.
+fn role_of(name: &str, cfg: Props) -> Option<RoleProfile> {
     let get = |k: &str| cfg.get(k).filter(|v| !v.is_empty()).cloned();
     Some(RoleProfile {
         name: name.to_string(),
@@ -192,8 +196,8 @@ pub fn managed(
         .config
         .profiles()
         .profiles
-        .keys()
-        .filter_map(|n| role_profile(&files.config, n))
+        .into_iter()
+        .filter_map(|(n, cfg)| role_of(&n, cfg))
         .filter(|r| {
             r.source_profile
                 .as_ref()
@@ -201,16 +205,12 @@ pub fn managed(
                 || has_cached(r)
         })
         .collect();
-    let role_names: BTreeSet<&str> = roles.iter().map(|r| r.name.as_str()).collect();
+    let role_names: BTreeSet<String> = roles.iter().map(|r| r.name.clone()).collect();
     sessions
-        .iter()
-        .filter(|n| !role_names.contains(n.as_str()))
-        .map(|n| (n.clone(), Kind::Session))
-        .chain(
-            roles
-                .iter()
-                .map(|r| (r.name.clone(), Kind::Role(r.clone()))),
-        )
+        .into_iter()
+        .filter(|n| !role_names.contains(n))
+        .map(|n| (n, Kind::Session))
+        .chain(roles.into_iter().map(|r| (r.name.clone(), Kind::Role(r))))
         .collect()
 }
 

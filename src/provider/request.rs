@@ -114,8 +114,11 @@ pub struct SessionRequest {
     pub profile: String,
     pub mode: Mode,
     /// A session with less than this left is renewed (the refresh window, or refresh's
-    /// threshold).
+    /// threshold); see [`SessionRequest::window_for`].
     pub window: Duration,
+    /// `window` was asked for explicitly (`refresh --threshold`): honoured as given, not capped
+    /// at a third of the session's life as a default is.
+    pub exact_window: bool,
     /// Renew even a valid session (`login --force`).
     pub force: bool,
     /// `--duration`, checked against the profile kind's bounds by its provider.
@@ -143,6 +146,7 @@ impl SessionRequest {
             profile,
             mode,
             window,
+            exact_window: false,
             force: false,
             duration: None,
             code: None,
@@ -152,6 +156,17 @@ impl SessionRequest {
             timeout: Duration::from_secs(10),
             write_profile: None,
             prompt: None,
+        }
+    }
+
+    /// The window a session lasting `lifetime_secs` in all must outlive: the one asked for when
+    /// it was asked for explicitly, else the default capped at a third of the session's life
+    /// (see [`crate::session::effective_window`]).
+    pub fn window_for(&self, lifetime_secs: u32) -> Duration {
+        if self.exact_window {
+            self.window
+        } else {
+            crate::session::effective_window(self.window, lifetime_secs)
         }
     }
 

@@ -45,21 +45,31 @@ const CHAINED_MAX_DURATION: u32 = 3_600;
 /// A source session with less than this left is not used to assume a role.
 const SOURCE_MARGIN: chrono::Duration = chrono::Duration::minutes(1);
 
-/// `roles/<name>.json`; `/` and `%` (legal in profile names) are percent-encoded.
+/// `roles/<name>.json`; `/` and `%` (legal in profile names) are percent-encoded, and a name
+/// too long for a file name is shortened with a hash ([`store_fs::bounded_file_name`]).
 pub fn cache_path(ctx: &Ctx, name: &str) -> Result<PathBuf, RoleError> {
     let file = name.replace('%', "%25").replace('/', "%2F");
     Ok(ctx
         .env
         .role_cache_dir()
         .ok_or(RoleError::NoCacheDir)?
-        .join(format!("{file}.json")))
+        .join(store_fs::bounded_file_name(&file, ".json")))
 }
 
-fn encode(role: &RoleProfile, s: &Session) -> String {
+/// A cache entry records what the session was assumed with, so that an edit of the role
+/// profile (another role, source profile, external id, session name or MFA serial) makes the
+/// next request assume the role again instead of serving a session with the old settings.
+/// `with_mfa`: the session was assumed with an MFA code (the serial then matters).
+fn encode(role: &RoleProfile, s: &Session, with_mfa: bool) -> String {
     let doc = json!({
         "Version": 1,
+        "Profile": role.name,
         "RoleArn": role.role_arn,
         "SourceProfile": role.source_profile,
+        "ExternalId": role.external_id,
+        "RoleSessionName": role.session_name,
+        "MfaSerial": role.mfa_serial,
+        "WithMfa": with_mfa,
         "AccessKeyId": s.access_key_id,
         "SecretAccessKey": s.secret_access_key.expose(),
         "SessionToken": s.session_token.expose(),
@@ -68,10 +78,20 @@ fn encode(role: &RoleProfile, s: &Session) -> String {
     format!("{doc}\n")
 }
 
-fn decode(text: &str, role_arn: &str) -> Option<Session> {
+/// The session of a cache entry, if it was assumed with the settings `role` has now. Entries
+/// written before these settings were recorded read as "none set" (`null`): still served for a
+/// profile without them, assumed again for one with them.
+fn decode(text: &str, role: &RoleProfile) -> Option<Session> {
     let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let same = |key: &str, now: Option<&str>| v[key].as_str() == now;
     // A cache entry for another role (the profile was edited) is not this role's session.
-    if v["RoleArn"].as_str()? != role_arn {
+    if v["RoleArn"].as_str()? != role.role_arn
+        || v["Profile"].as_str().is_some_and(|p| p != role.name)
+        || !same("SourceProfile", role.source_profile.as_deref())
+        || !same("ExternalId", role.external_id.as_deref())
+        || !same("RoleSessionName", role.session_name.as_deref())
+        || (v["WithMfa"].as_bool() == Some(true) && !same("MfaSerial", role.mfa_serial.as_deref()))
+    {
         return None;
     }
     Some(Session {
@@ -85,10 +105,15 @@ fn decode(text: &str, role_arn: &str) -> Option<Session> {
 /// Largest cache entry read: a role session is well under 4 KiB.
 const CACHE_MAX: u64 = 64 * 1024;
 
-/// The cached session of a role profile, if any (valid or not). A cache file that another user
+/// The cached session of a role profile, if any (valid or not). A cache directory another user
+/// could write to is refused ([`store_fs::check_cache_dir`]). A cache file that another user
 /// could have planted or read (not ours, not a regular file, readable or writable by group or
 /// others) is ignored with a warning, and replaced at the next assume.
-pub fn cached(ctx: &Ctx, role: &RoleProfile) -> Result<Option<Session>, RoleError> {
+pub fn cached(ctx: &Ctx, role: &RoleProfile) -> anyhow::Result<Option<Session>> {
+    let cache = ctx.env.cache_dir().ok_or(RoleError::NoCacheDir)?;
+    if !store_fs::check_cache_dir(&cache)? {
+        return Ok(None);
+    }
     let path = cache_path(ctx, &role.name)?;
     let cache_err = |source| RoleError::Cache {
         path: path.clone(),
@@ -105,14 +130,14 @@ pub fn cached(ctx: &Ctx, role: &RoleProfile) -> Result<Option<Session>, RoleErro
             untrusted(&path, "a symbolic link");
             return Ok(None);
         }
-        Err(e) => return Err(cache_err(e)),
+        Err(e) => return Err(cache_err(e).into()),
     };
     let meta = file.metadata().map_err(cache_err)?;
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
     let why = if !meta.is_file() {
         Some("not a regular file".to_string())
-    } else if meta.uid() != me {
+    } else if !store_fs::owned_by_us(meta.uid(), path.parent().unwrap_or(&path)) {
         Some(format!(
             "owned by uid {}, not by you (uid {me})",
             meta.uid()
@@ -129,11 +154,12 @@ pub fn cached(ctx: &Ctx, role: &RoleProfile) -> Result<Option<Session>, RoleErro
         untrusted(&path, &why);
         return Ok(None);
     }
-    let mut text = String::new();
+    // Sized from the file: one read takes it all (8000 roles in `status` are 8000 of these).
+    let mut text = String::with_capacity(meta.len().min(CACHE_MAX) as usize + 1);
     if (&file).take(CACHE_MAX).read_to_string(&mut text).is_err() {
         return Ok(None);
     }
-    Ok(decode(&text, &role.role_arn))
+    Ok(decode(&text, role))
 }
 
 fn untrusted(path: &std::path::Path, why: &str) {
@@ -164,7 +190,14 @@ impl RoleProvider {
         files: &Files,
     ) -> anyhow::Result<RoleProvider> {
         if let Some(name) = &req.write_profile {
-            check_write_profile(name, &role, files)?;
+            check_write_profile(
+                name,
+                &role,
+                &files.credentials,
+                &files.config,
+                &ctx.long_term_suffix,
+                || cached_key(ctx, &role),
+            )?;
         }
         let source = role.source()?.to_string();
         let source_cfg = files.config.profile(&source).unwrap_or_default();
@@ -282,20 +315,37 @@ impl Provider for RoleProvider {
     }
 
     fn stored(&self, ctx: &Ctx, _: &Files) -> anyhow::Result<Option<Session>> {
-        Ok(cached(ctx, &self.role)?)
+        cached(ctx, &self.role)
     }
 
     fn keep(&self, ctx: &Ctx, files: &Files, session: &Session) -> anyhow::Result<()> {
         if let Some(name) = &self.write_profile {
+            // Checked again under the file's lock: another run may have written [name] since.
             files
                 .credentials_file()
-                .update(|doc| store::put_session(doc, name, &ctx.long_term_suffix, session))?;
+                .update(|doc| -> anyhow::Result<()> {
+                    check_write_profile(
+                        name,
+                        &self.role,
+                        doc,
+                        &files.config,
+                        &ctx.long_term_suffix,
+                        || cached_key(ctx, &self.role),
+                    )?;
+                    store::put_session(doc, name, &ctx.long_term_suffix, session)?;
+                    doc.set(name, COPY_OF_KEY, &self.role.name)
+                        .map_err(store::StoreError::from)?;
+                    Ok(())
+                })?;
         }
         Ok(())
     }
 
-    fn preflight(&self, _: &Ctx, files: &Files) -> anyhow::Result<()> {
+    fn preflight(&self, ctx: &Ctx, files: &Files) -> anyhow::Result<()> {
         self.settings.validate()?;
+        // Where the session will be kept, made and checked before a code is spent on it.
+        let cache = ctx.env.cache_dir().ok_or(RoleError::NoCacheDir)?;
+        store_fs::cache_subdir(&cache, "roles")?;
         if let Some((keys, _, _)) = &self.keys {
             keys.validate()?;
         }
@@ -318,13 +368,17 @@ impl Provider for RoleProvider {
         files: &Files,
         code: Option<CodeSource<'_>>,
     ) -> anyhow::Result<Outcome> {
-        let (session, via) = match (&self.source_session, &self.keys) {
-            (Some(s), _) => self.chained(s)?,
+        let (session, via, with_mfa) = match (&self.source_session, &self.keys) {
+            (Some(s), _) => without_code(self.chained(s)?),
             (None, Some((keys, None, _))) => {
                 let api = SdkApi::try_new(keys, &self.settings)?;
                 let session =
                     aws::runtime()?.block_on(api.assume_role(&self.request(self.requested)))?;
-                (session, format!("the long-term keys of [{}]", self.source))
+                (
+                    session,
+                    format!("the long-term keys of [{}]", self.source),
+                    false,
+                )
             }
             (None, Some((keys, Some(serial), _))) => {
                 // The code is the source device's: take its flight, and if the source got a
@@ -344,7 +398,7 @@ impl Provider for RoleProvider {
                     None
                 };
                 match fresh {
-                    Some(s) => self.chained(&s)?,
+                    Some(s) => without_code(self.chained(&s)?),
                     None => {
                         let mut code = code.ok_or(crate::mfa::MfaError::NoSource)?;
                         let api = SdkApi::try_new(keys, &self.settings)?;
@@ -365,6 +419,7 @@ impl Provider for RoleProvider {
                         (
                             session,
                             format!("the long-term keys of [{}] and an MFA code", self.source),
+                            true,
                         )
                     }
                 }
@@ -372,7 +427,7 @@ impl Provider for RoleProvider {
             (None, None) => unreachable!("a role provider has a source session or keys"),
         };
         let path = cache_path(ctx, &self.role.name)?;
-        store_fs::write_private(&path, encode(&self.role, &session).as_bytes())
+        store_fs::write_private(&path, encode(&self.role, &session, with_mfa).as_bytes())
             .map_err(|source| RoleError::Cache { path, source })?;
         self.keep(ctx, files, &session)?;
         Ok(Outcome::RoleAssumed {
@@ -381,6 +436,11 @@ impl Provider for RoleProvider {
             via,
         })
     }
+}
+
+/// A session assumed without an MFA code: its serial is not part of what it was assumed with.
+fn without_code((session, via): (Session, String)) -> (Session, String, bool) {
+    (session, via, false)
 }
 
 /// The role's own settings win over the source profile's (region, endpoint_url).
@@ -393,23 +453,135 @@ fn merged(
     m
 }
 
-fn check_write_profile(name: &str, role: &RoleProfile, files: &Files) -> Result<(), RoleError> {
+/// The access key of the role's cached session: a copy written before [`COPY_OF_KEY`] existed
+/// is recognised by it.
+fn cached_key(ctx: &Ctx, role: &RoleProfile) -> Option<String> {
+    cached(ctx, role).ok().flatten().map(|s| s.access_key_id)
+}
+
+/// The key `--write-profile` writes into its copy: the role profile whose session it holds.
+/// Only a section carrying this role's mark is overwritten by later runs.
+pub const COPY_OF_KEY: &str = "mfa_role_copy_of";
+
+/// Config keys that give a profile credentials of its own: a credentials section of that name
+/// would be used instead of them.
+const CREDENTIAL_CONFIG_KEYS: &[&str] = &[
+    "source_profile",
+    "credential_source",
+    "credential_process",
+    "web_identity_token_file",
+    "sso_session",
+    "sso_start_url",
+];
+
+/// Whether `--write-profile name` may write there: only a name that shadows nothing, and
+/// whose credentials section is absent, empty, or a copy this same role wrote earlier (its
+/// mark, or — for copies written before the mark existed — the cached session's key).
+fn check_write_profile(
+    name: &str,
+    role: &RoleProfile,
+    credentials: &store::Document,
+    config: &store::Document,
+    suffix: &str,
+    cached_key: impl Fn() -> Option<String>,
+) -> Result<(), RoleError> {
     let why = if name == role.name {
-        Some("the role profile itself")
+        Some("the role profile itself".to_string())
     } else if role.source_profile.as_deref() == Some(name) {
-        Some("the source profile, whose MFA session it would overwrite")
-    } else if role_profile(&files.config, name).is_some() {
-        Some("another role profile")
+        Some("the source profile, whose MFA session it would overwrite".to_string())
+    } else if role_profile(config, name).is_some() {
+        Some("another role profile".to_string())
     } else {
         None
     };
+    if let Some(why) = why {
+        return Err(RoleError::WriteProfileShadows {
+            name: name.to_string(),
+            why,
+        });
+    }
+    let cfg = config.profile(name).unwrap_or_default();
+    let why = if let Some(k) = CREDENTIAL_CONFIG_KEYS
+        .iter()
+        .find(|k| cfg.contains_key(**k))
+    {
+        Some(format!(
+            "a profile of the config file with credentials of its own ({k} in [profile {name}])"
+        ))
+    } else if let Some(base) = name.strip_suffix(suffix).filter(|b| !b.is_empty()) {
+        Some(format!(
+            "the long-term section of profile {base}, where mfa-session keeps its keys"
+        ))
+    } else if credentials
+        .profile(&format!("{name}{suffix}"))
+        .is_some_and(|p| !p.is_empty())
+    {
+        Some(format!(
+            "a session profile managed by mfa-session (its long-term keys are in [{name}{suffix}])"
+        ))
+    } else {
+        section_in_use(
+            name,
+            role,
+            &credentials.profile(name).unwrap_or_default(),
+            cached_key,
+        )
+    };
     match why {
-        Some(why) => Err(RoleError::WriteProfileShadows {
+        Some(why) => Err(RoleError::WriteProfileManaged {
             name: name.to_string(),
             why,
         }),
         None => Ok(()),
     }
+}
+
+/// Why the credentials section `[name]` (its properties `props`) is not free for this role's
+/// copy, if it is not.
+fn section_in_use(
+    name: &str,
+    role: &RoleProfile,
+    props: &BTreeMap<String, String>,
+    cached_key: impl Fn() -> Option<String>,
+) -> Option<String> {
+    if props.is_empty() {
+        return None;
+    }
+    match props.get(COPY_OF_KEY).map(String::as_str) {
+        Some(owner) if owner == role.name => return None,
+        Some(owner) => {
+            return Some(format!(
+                "the copy of role profile {} in the credentials file",
+                crate::text::untrusted(owner)
+            ));
+        }
+        None => {}
+    }
+    Some(match Holding::of(props) {
+        Holding::Session(s) => {
+            let ours = s
+                .as_ref()
+                .is_some_and(|s| cached_key().is_some_and(|k| k == s.access_key_id));
+            if ours {
+                return None;
+            }
+            format!(
+                "[{name}] in the credentials file, which holds session credentials that \
+                 mfa-session did not write for role profile {} (another profile's MFA session?)",
+                role.name
+            )
+        }
+        Holding::LongTermKeys => {
+            format!("[{name}] in the credentials file, which holds long-term access keys")
+        }
+        Holding::Empty => {
+            let keys: Vec<&str> = props.keys().map(String::as_str).collect();
+            format!(
+                "[{name}] in the credentials file, which holds other settings ({})",
+                crate::text::untrusted(&keys.join(", "))
+            )
+        }
+    })
 }
 
 #[cfg(test)]
@@ -437,9 +609,77 @@ mod tests {
             session_token: Secret::new("t"),
             expiration: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
         };
-        let text = encode(&r, &s);
-        assert_eq!(decode(&text, &r.role_arn), Some(s));
-        assert_eq!(decode(&text, "arn:aws:iam::1:role/Other"), None);
-        assert_eq!(decode("garbage", &r.role_arn), None);
+        let text = encode(&r, &s, true);
+        assert_eq!(decode(&text, &r), Some(s.clone()));
+        assert_eq!(decode("garbage", &r), None);
+        // Any setting it was assumed with, changed: not this profile's session any more.
+        let edits: [fn(&mut RoleProfile); 7] = [
+            |r| r.name = "other".into(),
+            |r| r.role_arn = "arn:aws:iam::1:role/Other".into(),
+            |r| r.source_profile = Some("other".into()),
+            |r| r.external_id = None,
+            |r| r.external_id = Some("y".into()),
+            |r| r.session_name = Some("alice".into()),
+            |r| r.mfa_serial = Some("arn:aws:iam::1:mfa/other".into()),
+        ];
+        for edit in edits {
+            let mut changed = r.clone();
+            edit(&mut changed);
+            assert_eq!(decode(&text, &changed), None, "{changed:?}");
+        }
+        // The serial only counts when a code was spent on the session.
+        let mut other_serial = r.clone();
+        other_serial.mfa_serial = None;
+        assert_eq!(
+            decode(&encode(&r, &s, false), &other_serial),
+            Some(s.clone())
+        );
+        // An entry from before these were recorded: served while the profile sets none of them.
+        let old = format!(
+            "{{\"Version\":1,\"RoleArn\":\"{}\",\"SourceProfile\":\"work\",\
+             \"AccessKeyId\":\"ASIAROLE\",\"SecretAccessKey\":\"s\",\"SessionToken\":\"t\",\
+             \"Expiration\":\"2026-01-01T00:00:00Z\"}}",
+            r.role_arn
+        );
+        assert_eq!(decode(&old, &r), None, "r has an external id");
+        let mut plain = r.clone();
+        plain.external_id = None;
+        assert_eq!(decode(&old, &plain), Some(s));
+    }
+
+    #[test]
+    fn a_copy_is_recognised_by_its_mark_or_by_the_cached_key() {
+        let config = Document::parse(
+            FileKind::Config,
+            "[profile admin]\nrole_arn = arn:aws:iam::1:role/Admin\nsource_profile = work\n",
+        )
+        .unwrap();
+        let r = role_profile(&config, "admin").unwrap();
+        let session = "aws_access_key_id = ASIAOLD\naws_secret_access_key = s\n\
+                       aws_session_token = t\nexpiration = 2026-01-01T00:00:00Z\n";
+        let check = |creds: &str, cached: Option<&str>| {
+            let creds = Document::parse(FileKind::Credentials, creds).unwrap();
+            let cached = cached.map(str::to_string);
+            check_write_profile("copy", &r, &creds, &config, "-long-term", || cached.clone())
+        };
+        assert!(check("", None).is_ok());
+        assert!(check("[copy]\n", None).is_ok());
+        assert!(
+            check(
+                &format!("[copy]\n{session}mfa_role_copy_of = admin\n"),
+                None
+            )
+            .is_ok()
+        );
+        assert!(check(&format!("[copy]\n{session}"), Some("ASIAOLD")).is_ok());
+        assert!(check(&format!("[copy]\n{session}"), Some("ASIANEW")).is_err());
+        assert!(
+            check(
+                &format!("[copy]\n{session}mfa_role_copy_of = other\n"),
+                None
+            )
+            .is_err()
+        );
+        assert!(check("[copy-long-term]\naws_access_key_id = AKIA\n", None).is_err());
     }
 }

@@ -114,7 +114,13 @@ pub fn rotate(req: &RotateRequest, ctx: &Ctx) -> anyhow::Result<Rotated> {
     }
 
     // 1. The new key. From here on, every failure says what exists at AWS.
-    let new = rt.block_on(api.create_access_key(&user))?;
+    let new = match rt.block_on(api.create_access_key(&user)) {
+        Ok(new) => new,
+        Err(e) => match e.lost_answer() {
+            Some(lost) => return Err(lost_create(&rt, &api, &user, &keys, &old_id, lost)),
+            None => return Err(e.into()),
+        },
+    };
     let exists = |stored: &str| {
         format!(
             "AWS now has two keys for {user}: {} (new) and {old_id}; {stored} is stored",
@@ -151,18 +157,47 @@ pub fn rotate(req: &RotateRequest, ctx: &Ctx) -> anyhow::Result<Rotated> {
             secret_access_key: old_secret,
         };
         let restored = store_key(&files, &long_term, store, &old, Some(&new.access_key_id));
-        let cleaned = rt.block_on(api.delete_access_key(&user, &new.access_key_id));
+        // The new key is deleted only once the old one is stored again: never the stored key.
+        let cleaned = restored
+            .is_ok()
+            .then(|| rt.block_on(api.delete_access_key(&user, &new.access_key_id)));
+        let new_id = &new.access_key_id;
+        let (state, fix) = match (&restored, &cleaned) {
+            (Ok(()), Some(Ok(()))) => (
+                format!("the old key {old_id} is stored again and the new one was deleted"),
+                "try again later".to_string(),
+            ),
+            (Ok(()), Some(Err(d))) => (
+                format!(
+                    "AWS now has two keys for {user}: {new_id} (new, not working) and {old_id}, \
+                     which is stored again and works; deleting {new_id} failed ({d})"
+                ),
+                format!(
+                    "delete the new one with {} before rotating again (AWS allows two keys at most)",
+                    delete_command(&user, new_id)
+                ),
+            ),
+            (Err(r), _) => (
+                format!(
+                    "AWS now has two keys for {user}: {new_id} (new, stored, but not working \
+                     within {} s) and {old_id} (still active; storing it again failed: {r:#})",
+                    PROOF_WAIT.as_secs()
+                ),
+                format!(
+                    "when the new key works (`aws sts get-caller-identity --profile {long_term}`), \
+                     delete the old one with {}; if it never does, delete it with {} and create \
+                     another",
+                    delete_command(&user, &old_id),
+                    delete_command(&user, new_id)
+                ),
+            ),
+            (Ok(()), None) => unreachable!("the clean-up runs once the old key is stored"),
+        };
         return Err(RotateError::Step {
             step: "proving the new key with GetCallerIdentity",
             cause: e.to_string(),
-            state: match (&restored, &cleaned) {
-                (Ok(()), Ok(())) => {
-                    format!("the old key {old_id} is stored again and the new one was deleted")
-                }
-                (Ok(()), Err(_)) => exists(&old_id),
-                (Err(_), _) => exists(&new.access_key_id),
-            },
-            fix: "try again later".into(),
+            state,
+            fix,
         }
         .into());
     }
@@ -189,8 +224,15 @@ pub fn rotate(req: &RotateRequest, ctx: &Ctx) -> anyhow::Result<Rotated> {
         .into());
     }
     if store == Store::Keyring {
-        // The old secret is dead at AWS; a failure to forget it is not worth failing for.
-        if let Err(e) = secrets::delete_secret_key(&old_id) {
+        // The old secret is dead at AWS; a failure to forget it is not worth failing for. Another
+        // profile reading the same key from the keyring keeps it (and finds it dead at AWS).
+        let released = Files::read(ctx)
+            .map_err(|e| format!("{e:#}"))
+            .and_then(|f| {
+                secrets::release_secret_key(&f.credentials, &old_id, &long_term)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = released {
             tracing::warn!("the old key's secret stays in the keyring: {e}");
         }
     }
@@ -201,6 +243,81 @@ pub fn rotate(req: &RotateRequest, ctx: &Ctx) -> anyhow::Result<Rotated> {
         store,
         deleted_first,
     })
+}
+
+/// `aws iam delete-access-key …`, quoted for a message.
+fn delete_command(user: &str, id: &str) -> String {
+    format!("`aws iam delete-access-key --user-name {user} --access-key-id {id}`")
+}
+
+/// The error after CreateAccessKey was sent and no usable answer came back (`lost` says how):
+/// a key may exist whose secret nobody has. ListAccessKeys, compared with the keys listed
+/// before (`before`), names it for the delete command; when that fails too, the command that
+/// lists the keys. Nothing is deleted here: another key may have appeared for another reason.
+fn lost_create(
+    rt: &tokio::runtime::Runtime,
+    api: &SdkApi,
+    user: &str,
+    before: &[AccessKeyInfo],
+    old_id: &str,
+    lost: String,
+) -> anyhow::Error {
+    let list = format!("`aws iam list-access-keys --user-name {user}`");
+    let (state, fix) = match rt.block_on(api.list_access_keys(user)) {
+        Ok(after) => {
+            let new: Vec<&str> = after
+                .iter()
+                .filter(|k| !before.iter().any(|b| b.id == k.id))
+                .map(|k| k.id.as_str())
+                .collect();
+            if new.is_empty() {
+                (
+                    format!(
+                        "ListAccessKeys shows no new key for {user} yet (IAM can take a few \
+                         seconds to list one); the stored key {old_id} is unchanged and works"
+                    ),
+                    format!(
+                        "check with {list} before rotating again; a key other than {old_id} \
+                         listed there has a lost secret: delete it with {}",
+                        delete_command(user, "KEY_ID")
+                    ),
+                )
+            } else {
+                (
+                    format!(
+                        "AWS created {} for {user}, whose secret was lost with the answer; the \
+                         stored key {old_id} is unchanged and works",
+                        new.join(" and ")
+                    ),
+                    format!(
+                        "delete the new key with {} before rotating again (AWS allows two keys at most)",
+                        new.iter()
+                            .map(|id| delete_command(user, id))
+                            .collect::<Vec<_>>()
+                            .join(" and ")
+                    ),
+                )
+            }
+        }
+        Err(_) => (
+            format!(
+                "AWS may have created a new key for {user} whose secret was lost with the \
+                 answer; the stored key {old_id} is unchanged and works"
+            ),
+            format!(
+                "list the keys with {list} and delete any key other than {old_id} with {} \
+                 before rotating again (AWS allows two keys at most)",
+                delete_command(user, "KEY_ID")
+            ),
+        ),
+    };
+    RotateError::Step {
+        step: "creating the new key",
+        cause: lost,
+        state,
+        fix,
+    }
+    .into()
 }
 
 /// Writes `keys` into `[P-long-term]` in `store`, with its creation time, if the section still

@@ -67,6 +67,20 @@ pub fn plan(req: &SessionRequest, ctx: &Ctx, files: &Files) -> anyhow::Result<Pl
             .into(),
         );
     };
+    // Sessions go to [P]: long-term keys there would refuse the write after the code was spent.
+    if Holding::of(&session_props) == Holding::LongTermKeys {
+        let (key, same) = match session::key_pair(&session_props) {
+            Some((key, s)) => (key.clone(), key == id && s == secret.expose()),
+            None => (String::new(), false),
+        };
+        return Err(SetupError::KeysInSessionSection {
+            profile,
+            long_term,
+            key,
+            same,
+        }
+        .into());
+    }
     let cfg = files.config.profile(&profile).unwrap_or_default();
     let serial = req
         .serial
@@ -387,7 +401,7 @@ impl SessionTokenProvider {
     pub fn new(req: &SessionRequest, ctx: &Ctx, files: &Files) -> anyhow::Result<Self> {
         let plan = plan(req, ctx, files)?;
         Ok(SessionTokenProvider {
-            window: session::effective_window(req.window, plan.duration),
+            window: req.window_for(plan.duration),
             plan,
         })
     }
@@ -400,6 +414,10 @@ impl Provider for SessionTokenProvider {
 
     fn flight_key(&self) -> String {
         flight::device_key(&self.plan.keys.access_key_id)
+    }
+
+    fn keeps_nothing_in_the_cache(&self) -> bool {
+        true
     }
 
     fn stored(&self, _: &Ctx, files: &Files) -> anyhow::Result<Option<Session>> {

@@ -10,14 +10,19 @@
 //!   moving back restores the file byte for byte.
 //!
 //! Every command that needs keys or a seed reads them through [`long_term_keys`] and
-//! [`seed`]; nothing else knows where they are.
+//! [`seed`]; nothing else knows where they are. [`migrate_profile`] moves one profile's
+//! secrets from one store to the other (`setup --store`).
 
 pub mod keyring;
+mod migrate;
 
 use std::collections::BTreeMap;
 
 use crate::error::KeyringError;
+
 use crate::session::{self, Secret};
+use crate::store::Document;
+pub use migrate::migrate_profile;
 
 type Props = BTreeMap<String, String>;
 
@@ -86,8 +91,36 @@ pub fn keyring_secret_key(access_key_id: &str) -> Result<Option<Secret>, Keyring
     keyring::get(KEY_SERVICE, access_key_id)
 }
 
-pub fn delete_secret_key(access_key_id: &str) -> Result<(), KeyringError> {
-    keyring::delete(KEY_SERVICE, access_key_id)
+/// The keyring holds one secret per access key id, which several profiles may read (two
+/// `[P-long-term]` sections with the same key): the sections of `credentials` other than
+/// `except` that read `access_key_id`'s secret from the keyring.
+pub fn keyring_users(credentials: &Document, access_key_id: &str, except: &str) -> Vec<String> {
+    credentials
+        .profiles()
+        .profiles
+        .into_iter()
+        .filter(|(name, props)| {
+            name != except
+                && Store::of(props) == Store::Keyring
+                && props.get(session::KEY_ACCESS_KEY_ID).map(String::as_str) == Some(access_key_id)
+        })
+        .map(|(name, _)| name)
+        .collect()
+}
+
+/// Deletes the keyring's secret of `access_key_id` once `[except]` no longer reads it, unless
+/// another section of `credentials` (as read under the file's lock, after `[except]` changed)
+/// still does. Returns those sections: empty when the secret was deleted.
+pub fn release_secret_key(
+    credentials: &Document,
+    access_key_id: &str,
+    except: &str,
+) -> Result<Vec<String>, KeyringError> {
+    let users = keyring_users(credentials, access_key_id, except);
+    if users.is_empty() {
+        keyring::delete(KEY_SERVICE, access_key_id)?;
+    }
+    Ok(users)
 }
 
 /// The TOTP seed of `profile` in the keyring.
@@ -112,5 +145,25 @@ fn put_checked(service: &str, user: &str, secret: &Secret) -> Result<(), Keyring
     match keyring::get(service, user)? {
         Some(back) if back == *secret => Ok(()),
         _ => Err(KeyringError::Mismatch),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::FileKind;
+
+    #[test]
+    fn keyring_users_are_the_other_sections_reading_that_key_from_the_keyring() {
+        let doc = Document::parse(
+            FileKind::Credentials,
+            "[a-long-term]\naws_access_key_id = AKIA1\nmfa_store = keyring\n\
+             [b-long-term]\naws_access_key_id = AKIA1\nmfa_store = keyring\n\
+             [c-long-term]\naws_access_key_id = AKIA1\naws_secret_access_key = s\n\
+             [d-long-term]\naws_access_key_id = AKIA2\nmfa_store = keyring\n",
+        )
+        .unwrap();
+        assert_eq!(keyring_users(&doc, "AKIA1", "a-long-term"), ["b-long-term"]);
+        assert!(keyring_users(&doc, "AKIA2", "d-long-term").is_empty());
     }
 }

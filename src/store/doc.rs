@@ -10,8 +10,9 @@
 //!
 //! Pure text in, text out: no file system, no environment.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
+use std::sync::OnceLock;
 
 /// Which of the two shared files a text is: they name sections differently.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,6 +130,27 @@ pub struct Document {
     /// The text as read; unedited lines point into it.
     source: String,
     lines: Vec<Line>,
+    /// Where each profile's sections are, built at the first lookup and kept up to date by
+    /// every edit: with it a lookup or an edit by name costs the profile's lines, not the
+    /// file's, so reading or writing every profile of a large file is linear.
+    index: OnceLock<Index>,
+}
+
+/// The header lines of each profile, as the SDKs resolve the headers. Built without a copy of
+/// any name (it is built on the hot path of `export`, which then looks up a handful): entries
+/// are (hash of the profile name, header line), sorted; a lookup checks the names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Index {
+    /// `[profile default]` hides every bare `[default]` (config file).
+    hide_bare_default: bool,
+    headers: Vec<(u64, usize)>,
+}
+
+/// FNV-1a: a fast hash of a short name; collisions only cost a comparison.
+fn name_hash(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// What a section header means in a file of a given kind (borrowed from the header's text).
@@ -221,6 +243,7 @@ impl Document {
             kind,
             source: String::new(),
             lines: Vec::new(),
+            index: OnceLock::new(),
         }
     }
 
@@ -342,6 +365,7 @@ impl Document {
             kind,
             source: text,
             lines,
+            index: OnceLock::new(),
         })
     }
 
@@ -490,45 +514,103 @@ impl Document {
         out
     }
 
-    /// One profile's properties, or `None` when the file has no such profile. One pass that
-    /// copies only this profile's values: this is the hot path of `export` on large files.
+    /// One profile's properties, or `None` when the file has no such profile. Copies only this
+    /// profile's values: this is the hot path of `export` on large files. The first lookup
+    /// indexes the file in one pass; later ones read only the profile's own sections.
     pub fn profile(&self, name: &str) -> Option<BTreeMap<String, String>> {
-        let hide = self.has_prefixed_default();
-        let mut found = false;
-        let mut inside = false;
+        let headers = self.headers_of(name);
+        if headers.is_empty() {
+            return None;
+        }
         let mut map = BTreeMap::new();
-        for i in 0..self.lines.len() {
-            if let Some(header) = self.header(i) {
-                inside = matches!(
-                    self.resolve(header, hide),
-                    Some(Section::Profile { name: n, .. }) if n == name
-                );
-                found |= inside;
-            } else if inside
-                && let Some(key) = self.key(i)
-                && is_valid_identifier(key)
-            {
-                map.insert(key.to_ascii_lowercase(), self.value_at(i));
+        for h in headers {
+            let mut i = h + 1;
+            while i < self.lines.len() && !matches!(self.lines[i].kind, Kind::Header { .. }) {
+                if let Some(key) = self.key(i)
+                    && is_valid_identifier(key)
+                {
+                    map.insert(key.to_ascii_lowercase(), self.value_at(i));
+                }
+                i += 1;
             }
         }
-        found.then_some(map)
+        Some(map)
+    }
+
+    /// The index of the profiles' sections, built once per version of the document.
+    fn index(&self) -> &Index {
+        self.index.get_or_init(|| {
+            let hide = self.has_prefixed_default();
+            let mut headers = Vec::new();
+            for i in 0..self.lines.len() {
+                if let Some(header) = self.header(i)
+                    && let Some(Section::Profile { name, .. }) = self.resolve(header, hide)
+                {
+                    headers.push((name_hash(name), i));
+                }
+            }
+            headers.sort_unstable();
+            Index {
+                hide_bare_default: hide,
+                headers,
+            }
+        })
+    }
+
+    /// The header lines of the sections of profile `name`, in file order.
+    fn headers_of(&self, name: &str) -> Vec<usize> {
+        let index = self.index();
+        let hash = name_hash(name);
+        let first = index.headers.partition_point(|&(h, _)| h < hash);
+        index.headers[first..]
+            .iter()
+            .take_while(|&&(h, _)| h == hash)
+            .map(|&(_, line)| line)
+            .filter(|&line| {
+                self.header(line)
+                    .and_then(|h| self.resolve(h, index.hide_bare_default))
+                    .is_some_and(|s| matches!(s, Section::Profile { name: n, .. } if n == name))
+            })
+            .collect()
+    }
+
+    /// Keeps the index right after the lines from `at` on changed: `removed` lines (no header
+    /// among them) replaced by `added` ones (no header among them).
+    fn shift_index(&mut self, at: usize, removed: usize, added: usize) {
+        let Some(index) = self.index.get_mut().filter(|_| removed != added) else {
+            return;
+        };
+        // Every line from `at` on moves by the same amount: the order stays sorted.
+        for (_, line) in index.headers.iter_mut().filter(|(_, line)| *line >= at) {
+            *line = *line - removed + added;
+        }
+    }
+
+    /// The line that defines `key` in `profile` now: the last one, as the SDKs read it.
+    fn defining(&self, profile: &str, key: &str) -> Option<usize> {
+        let headers = self.headers_of(profile);
+        headers.into_iter().rev().find_map(|h| {
+            let end = (h + 1..self.lines.len())
+                .find(|&j| matches!(self.lines[j].kind, Kind::Header { .. }))
+                .unwrap_or(self.lines.len());
+            (h + 1..end)
+                .rev()
+                .find(|&i| self.key(i).is_some_and(|k| k.eq_ignore_ascii_case(key)))
+        })
     }
 
     /// The names of all profiles, in the order they first appear.
     pub fn profile_names(&self) -> Vec<String> {
+        let mut seen = HashSet::new();
         let mut names: Vec<String> = Vec::new();
         for s in self.owners().into_iter().flatten() {
             if let Section::Profile { name, .. } = s
-                && !names.iter().any(|n| n == name)
+                && seen.insert(name)
             {
                 names.push(name.to_string());
             }
         }
         names
-    }
-
-    fn is_profile(owner: &Option<Section>, profile: &str) -> bool {
-        matches!(owner, Some(Section::Profile { name, .. }) if *name == profile)
     }
 
     /// Indexes of the lines that make up the property starting at `i` (its continuations, and
@@ -599,15 +681,8 @@ impl Document {
     /// appends a new section. Nothing else changes.
     pub fn set(&mut self, profile: &str, key: &str, value: &str) -> Result<(), EditError> {
         Self::check(profile, key, Some(value))?;
-        let owners = self.owners();
-        let defining = (0..self.lines.len()).rev().find(|&i| {
-            Self::is_profile(&owners[i], profile)
-                && self.key(i).is_some_and(|k| k.eq_ignore_ascii_case(key))
-        });
-        let last_header = (0..self.lines.len())
-            .rev()
-            .find(|&i| Self::is_profile(&owners[i], profile) && self.header(i).is_some());
-        drop(owners);
+        let defining = self.defining(profile, key);
+        let last_header = self.headers_of(profile).last().copied();
         if let Some(i) = defining {
             self.refuse_colon(i)?;
             // Keep the key's original spelling, its spacing and its inline comment: the rewrite
@@ -655,13 +730,7 @@ impl Document {
         value: &str,
     ) -> Result<bool, EditError> {
         Self::check(profile, new_key, Some(value))?;
-        let owners = self.owners();
-        let defining = (0..self.lines.len()).rev().find(|&i| {
-            Self::is_profile(&owners[i], profile)
-                && self.key(i).is_some_and(|k| k.eq_ignore_ascii_case(old_key))
-        });
-        drop(owners);
-        let Some(i) = defining else {
+        let Some(i) = self.defining(profile, old_key) else {
             return Ok(false);
         };
         self.refuse_colon(i)?;
@@ -703,6 +772,7 @@ impl Document {
             key: Span(0, key.len()),
             colon: false,
         };
+        self.shift_index(after + 1, 0, 1);
         self.lines.insert(after + 1, Line::owned(text, eol, kind));
     }
 
@@ -716,6 +786,7 @@ impl Document {
             .filter(|l| !matches!(l.kind, Kind::Continuation))
             .cloned();
         let replacement: Vec<Line> = new.into_iter().chain(kept).collect();
+        self.shift_index(i, end - i, replacement.len());
         self.lines.splice(i..end, replacement);
     }
 
@@ -725,11 +796,7 @@ impl Document {
         Self::check(profile, key, None)?;
         let mut removed = false;
         loop {
-            let owners = self.owners();
-            let Some(i) = (0..self.lines.len()).rev().find(|&i| {
-                Self::is_profile(&owners[i], profile)
-                    && self.key(i).is_some_and(|k| k.eq_ignore_ascii_case(key))
-            }) else {
+            let Some(i) = self.defining(profile, key) else {
                 return Ok(removed);
             };
             self.refuse_colon(i)?;
@@ -770,6 +837,20 @@ impl Document {
         let name = Kind::Header {
             name: Span(1, 1 + header.len()),
         };
+        // The new section is the profile's only one, at the end: no line before it moves. A bare
+        // `[default]` in the config file may be hidden by a `[profile default]`: index again.
+        let at = self.lines.len();
+        match self.index.get_mut() {
+            Some(_) if self.kind == FileKind::Config && profile == "default" => {
+                self.index.take();
+            }
+            Some(index) => {
+                let entry = (name_hash(profile), at);
+                let pos = index.headers.partition_point(|e| *e < entry);
+                index.headers.insert(pos, entry);
+            }
+            None => {}
+        }
         self.lines
             .push(Line::owned(format!("[{header}]"), nl, name));
         for (k, v) in props {
@@ -1014,5 +1095,63 @@ mod tests {
         let e = Document::parse(FileKind::Credentials, "[a]\nx = 1\n[b\n").unwrap_err();
         assert_eq!(e.line, 3);
         assert!(e.to_string().contains("must end with ']'"));
+    }
+
+    #[test]
+    fn lookups_follow_edits_and_merge_duplicate_sections() {
+        let mut d = creds("[a]\nx = 1\n[b]\ny = 2\n[a]\nz = 3\n");
+        assert_eq!(d.profile("a").unwrap().len(), 2);
+        assert_eq!(d.get("b", "y").as_deref(), Some("2"));
+        assert!(d.profile("c").is_none());
+        d.set("b", "w", "4").unwrap();
+        d.set("c", "v", "5").unwrap();
+        assert_eq!(d.get("a", "z").as_deref(), Some("3"), "{d}");
+        assert_eq!(d.get("b", "w").as_deref(), Some("4"));
+        assert_eq!(d.get("c", "v").as_deref(), Some("5"));
+        d.remove("a", "x").unwrap();
+        assert_eq!(d.profile("a").unwrap().len(), 1);
+        // Kept up to date by every kind of edit, in both kinds of file.
+        let fresh = |d: &Document| {
+            let mut copy = d.clone();
+            copy.index = OnceLock::new();
+            copy.index().clone()
+        };
+        for kind in [FileKind::Credentials, FileKind::Config] {
+            let mut d = Document::parse(
+                kind,
+                "[profile a]\nx = 1\n  more\n# c\n  more\n[b]\n[profile b]\ny = 2\n[default]\nq = 1\n\
+                 [profile a]\nz = 3\n[c]\nw = 0",
+            )
+            .unwrap();
+            d.index();
+            d.set("a", "x", "one line").unwrap();
+            assert_eq!(d.index(), &fresh(&d), "{d}");
+            d.set("b", "new", "v").unwrap();
+            assert_eq!(d.index(), &fresh(&d), "{d}");
+            d.set("c", "w", "1").unwrap();
+            d.set("d", "k", "v").unwrap();
+            assert_eq!(d.index(), &fresh(&d), "{d}");
+            d.set("default", "k", "v").unwrap();
+            d.set("a", "added", "v").unwrap();
+            assert_eq!(d.index(), &fresh(&d), "{d}");
+            d.rename("a", "z", "zz", "v").unwrap();
+            d.remove("a", "x").unwrap();
+            d.remove("b", "y").unwrap();
+            assert_eq!(d.index(), &fresh(&d), "{d}");
+            d.append_section("a", &[("k", "v")]).unwrap();
+            assert_eq!(d.index(), &fresh(&d), "{d}");
+            let reparsed = Document::parse(kind, &d.to_string()).unwrap();
+            for name in ["a", "b", "c", "d", "default"] {
+                assert_eq!(d.profile(name), reparsed.profile(name), "{name} in {d}");
+            }
+        }
+        let mut d = Document::parse(FileKind::Config, "[profile x]\nk = v\n").unwrap();
+        d.index();
+        d.set("default", "region", "eu-west-1").unwrap();
+        assert_eq!(d.index(), &fresh(&d), "{d}");
+        assert_eq!(d.get("default", "region").as_deref(), Some("eu-west-1"));
+        let many: String = (0..3000).map(|i| format!("[p{i}]\nk = {i}\n")).collect();
+        let d = creds(&many);
+        assert!((0..3000).all(|i| d.get(&format!("p{i}"), "k") == Some(i.to_string())));
     }
 }

@@ -19,7 +19,7 @@
 
 use std::fs::{self, File, Metadata, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::StoreError;
@@ -261,15 +261,12 @@ impl SharedFile {
             _ => PathBuf::from("."),
         };
         if !dir.exists() {
-            // ~/.aws holds secrets: only its owner may list it.
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&dir)
-                .map_err(|cause| StoreError::Write {
-                    path: self.path.clone(),
-                    cause,
-                })?;
+            // ~/.aws holds secrets: only its owner may list it (the HOME's owner, when root
+            // works in a user's HOME).
+            crate::sys::owner::create_dir_all(&dir, 0o700).map_err(|cause| StoreError::Write {
+                path: self.path.clone(),
+                cause,
+            })?;
         }
         let _lock = Lock::acquire(&target).map_err(|e| self.lock_error(&target, e))?;
         let mut redone = 0;
@@ -509,11 +506,7 @@ impl SharedFile {
         if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty())
             && !dir.exists()
         {
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)
-                .map_err(lock_err)?;
+            crate::sys::owner::create_dir_all(dir, 0o700).map_err(lock_err)?;
         }
         let file = open_lock_file(&lock_path).map_err(|e| match e {
             LockError::Io(cause) => lock_err(cause),
@@ -541,6 +534,130 @@ impl SharedFile {
     }
 }
 
+/// Whether what mfa-session finds in `dir` may be trusted as its own: it belongs to this user,
+/// or — running as root — to the user whose directory `dir` is (root working in a user's HOME
+/// leaves its files to that user, see [`crate::sys::owner::create_dir_all`]).
+pub fn owned_by_us(uid: u32, dir: &Path) -> bool {
+    let me = crate::sys::owner::effective_uid();
+    uid == me || (me == 0 && crate::sys::owner::stat(dir).is_ok_and(|d| d.uid == uid))
+}
+
+/// Checks mfa-session's own cache directory `dir` (`~/.cache/mfa-session`, or under
+/// `XDG_CACHE_HOME`) before anything in it is trusted: the single-flight locks and the role
+/// sessions live there, so another user able to write in it could hold our locks (every login
+/// waits for them) or plant a session. It must be a directory of ours (as root, or of the user
+/// whose directory holds it) that neither group nor others may write; a symlink to one is
+/// accepted only if the link is ours too. `Ok(false)`: it does not exist yet.
+pub fn check_cache_dir(dir: &Path) -> Result<bool, StoreError> {
+    use crate::sys::owner::{self, Kind};
+    let cannot = |cause| StoreError::Dir {
+        path: dir.to_path_buf(),
+        cause,
+    };
+    let unsafe_dir = |why: String| StoreError::UnsafeDir {
+        path: dir.to_path_buf(),
+        why,
+    };
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let me = owner::effective_uid();
+    let not_ours = |uid: u32| {
+        let hint = if uid == 0 {
+            format!(
+                " (a run as root left it: give it back with `sudo chown -R {me} {}`)",
+                dir.display()
+            )
+        } else {
+            String::new()
+        };
+        unsafe_dir(format!(
+            "it belongs to uid {uid}, not to you (uid {me}){hint}"
+        ))
+    };
+    let link = match owner::lstat(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(cannot(e)),
+    };
+    if link.kind == Kind::Symlink && !owned_by_us(link.uid, parent) {
+        return Err(not_ours(link.uid));
+    }
+    let target = match owner::stat(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(unsafe_dir("it is a symbolic link to nothing".into()));
+        }
+        Err(e) => return Err(cannot(e)),
+    };
+    if target.kind != Kind::Dir {
+        return Err(unsafe_dir("it is not a directory".into()));
+    }
+    if !owned_by_us(target.uid, parent) {
+        return Err(not_ours(target.uid));
+    }
+    if target.mode & 0o022 != 0 {
+        let who = if target.mode & 0o002 != 0 {
+            "others"
+        } else {
+            "its group"
+        };
+        return Err(unsafe_dir(format!(
+            "it is writable by {who} (mode {:o}); if it is yours, `chmod 700 {}`",
+            target.mode & 0o777,
+            dir.display()
+        )));
+    }
+    Ok(true)
+}
+
+/// `dir/sub` (`~/.cache/mfa-session/locks`, `.../roles`), created `0700` if missing, once
+/// [`check_cache_dir`] accepts `dir` (checked again after creating it, in case another user made
+/// it first).
+pub fn cache_subdir(dir: &Path, sub: &str) -> Result<PathBuf, StoreError> {
+    let existed = check_cache_dir(dir)?;
+    let path = dir.join(sub);
+    crate::sys::owner::create_dir_all(&path, 0o700).map_err(|cause| StoreError::Dir {
+        path: if existed || dir.is_dir() {
+            path.clone()
+        } else {
+            dir.to_path_buf()
+        },
+        cause,
+    })?;
+    if !existed {
+        check_cache_dir(dir)?;
+    }
+    Ok(path)
+}
+
+/// The longest file name most file systems take (`NAME_MAX`).
+const MAX_NAME_BYTES: usize = 255;
+
+/// `stem` + `ext` as a file name of at most 255 bytes. Names that fit stay exactly as they are
+/// (so existing caches and locks keep their names); a longer one keeps a readable start of
+/// `stem` and ends with a hash of the whole of it, so different long names stay different.
+/// `stem` must be ASCII (the callers percent-encode names).
+pub fn bounded_file_name(stem: &str, ext: &str) -> String {
+    if stem.len() + ext.len() <= MAX_NAME_BYTES {
+        return format!("{stem}{ext}");
+    }
+    // FNV-1a, 128 bits: stable across versions and platforms, unlike the std hasher.
+    let mut h: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    for b in stem.bytes() {
+        h ^= u128::from(b);
+        h = h.wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013b);
+    }
+    let hash = format!("{h:032x}");
+    let keep = MAX_NAME_BYTES - ext.len() - hash.len() - 1;
+    let mut end = keep.min(stem.len());
+    while !stem.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}-{hash}{ext}", &stem[..end])
+}
+
 /// Reads a private file of ours (a role-session cache entry); `None` when it does not exist.
 /// Like the shared files, never blocking on a FIFO and never reading more than
 /// [`MAX_FILE_BYTES`].
@@ -562,16 +679,17 @@ pub fn read_private(path: &Path) -> io::Result<Option<String>> {
 }
 
 /// Writes a private file of ours atomically: directory 0700, file 0600, temp + fsync + rename.
+/// As root in another user's directory, the directories and the file are given to that user,
+/// like the lock files.
 pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)?;
+    crate::sys::owner::create_dir_all(dir, 0o700)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".mfa-session-tmp-")
         .permissions(fs::Permissions::from_mode(0o600))
         .tempfile_in(dir)?;
+    let meta = tmp.as_file().metadata()?;
+    give_to_directory_owner(tmp.as_file(), &meta, path);
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
@@ -595,6 +713,7 @@ fn open_lock_file(path: &Path) -> Result<File, LockError> {
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
+        .read(true)
         .write(true)
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
@@ -609,6 +728,23 @@ fn open_lock_file(path: &Path) -> Result<File, LockError> {
     }
     give_to_directory_owner(&file, &meta, path);
     Ok(file)
+}
+
+/// Opens (creating it 0600, for reading and writing) a lock file of mfa-session's own, such as
+/// a single-flight lock, with the rules of the shared files' locks: never through a symlink,
+/// never blocking on a FIFO, only a regular file (anything else is [`StoreError::NotRegular`]),
+/// and given to the directory's owner when root creates it in a user's directory.
+pub fn open_lock(path: &Path) -> Result<File, StoreError> {
+    open_lock_file(path).map_err(|e| match e {
+        LockError::Io(cause) => StoreError::Lock {
+            path: path.to_path_buf(),
+            cause,
+        },
+        LockError::NotRegular(what) => StoreError::NotRegular {
+            path: path.to_path_buf(),
+            what,
+        },
+    })
 }
 
 /// A lock file root creates in a user's directory (root with `HOME` kept) is given to the

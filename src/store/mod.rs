@@ -61,6 +61,20 @@ pub enum StoreError {
         path.display()
     )]
     Busy { path: PathBuf, waited: u64 },
+    /// mfa-session's cache directory (or one in it) could not be created or read.
+    #[error("cannot use the directory {}: {cause}", path.display())]
+    Dir {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+    /// mfa-session's cache directory is one that another user could write to.
+    #[error(
+        "refusing to use {}: {why}. mfa-session keeps its login locks and role sessions only \
+         in a directory that is yours and that nobody else may write; fix that, or set \
+         XDG_CACHE_HOME to an absolute directory of your own (unset, ~/.cache is used)",
+        path.display()
+    )]
+    UnsafeDir { path: PathBuf, why: String },
     #[error("cannot write {}: {cause}; it was left unchanged", path.display())]
     Write {
         path: PathBuf,
@@ -101,6 +115,22 @@ pub enum StoreError {
         profile: String,
         long_term_suffix: String,
     },
+}
+
+impl StoreError {
+    /// A lock or cache directory that this process may not create or write for a reason that
+    /// says nothing about anyone else's doing: read-only, full, over quota, or not writable by
+    /// us. A login that keeps nothing in the cache can go on without it.
+    pub fn is_unavailable(&self) -> bool {
+        use std::io::ErrorKind as K;
+        match self {
+            StoreError::Dir { cause, .. } | StoreError::Lock { cause, .. } => matches!(
+                cause.kind(),
+                K::PermissionDenied | K::ReadOnlyFilesystem | K::StorageFull | K::QuotaExceeded
+            ),
+            _ => false,
+        }
+    }
 }
 
 /// The profiles an SDK sees when it reads both files: properties merged per profile, the

@@ -133,3 +133,67 @@ fn exit_codes_are_documented_in_step() {
         );
     }
 }
+
+/// Every "Examples:" header in a command's help is followed by example lines, never by prose
+/// (`exec --help` had a stray one before the `--server` paragraph).
+#[test]
+fn examples_headers_are_followed_by_examples() {
+    let top = bin().arg("--help").output().unwrap();
+    let top = String::from_utf8(top.stdout).unwrap();
+    let commands: Vec<String> = top
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|c| c != "help")
+        .collect();
+    assert!(commands.iter().any(|c| c == "exec"), "{commands:?}");
+    for command in &commands {
+        let out = bin().args([command.as_str(), "--help"]).output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, l) in lines.iter().enumerate() {
+            if l.trim() == "Examples:" {
+                let indent = |s: &str| s.len() - s.trim_start().len();
+                let next = lines.get(i + 1).copied().unwrap_or("");
+                assert!(
+                    next.contains("mfa-session ") && indent(next) > indent(l),
+                    "`{command} --help`: \"Examples:\" is followed by {next:?}"
+                );
+            }
+        }
+    }
+    let exec = bin().args(["exec", "--help"]).output().unwrap();
+    let exec = String::from_utf8(exec.stdout).unwrap();
+    assert_eq!(exec.matches("Examples:").count(), 1, "{exec}");
+    assert!(
+        exec.find("With --server") < exec.find("Examples:"),
+        "{exec}"
+    );
+}
+
+/// `scripts/dist` looks for the release binary where cargo puts it: under `CARGO_TARGET_DIR`
+/// when that is set (scripts/test-package builds a whole distribution that way; this checks,
+/// without a release build, which path it uses).
+#[test]
+fn dist_looks_for_the_binary_under_cargo_target_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("bash")
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/dist"))
+        .arg("--skip-build")
+        .env("CARGO_TARGET_DIR", dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    if err.contains("dpkg-deb is required") {
+        eprintln!("skipped: no dpkg-deb");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let want = dir.path().join("release/mfa-session");
+    assert!(
+        err.contains(&format!("{} is missing", want.display())),
+        "{err}"
+    );
+}

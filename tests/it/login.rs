@@ -677,13 +677,62 @@ fn long_term_keys_in_the_session_section_are_never_overwritten() {
         "[dev-long-term]\naws_access_key_id = {LT_KEY}\naws_secret_access_key = {LT_SECRET}\nmfa_serial = {SERIAL}\n\
          [dev]\naws_access_key_id = AKIAOTHERSTATICKEY01\naws_secret_access_key = other\n"
     ));
-    assert_fails(
+    // Refused before any call (no code spent), saying what is wrong: two different keys.
+    let msg = assert_fails(
         &home,
         &fake.url,
         &["login", "-p", "dev", "-c", "123456"],
-        4,
-        "refusing to overwrite",
+        9,
+        "[dev] holds long-term access key AKIAOTHERSTATICKEY01",
     );
+    assert!(
+        msg.contains("differs from the key in [dev-long-term]"),
+        "{msg}"
+    );
+    assert!(fake.actions().is_empty(), "{:?}", fake.actions());
+}
+
+/// Long-term keys in `[P]` next to a `[P-long-term]` are refused before GetSessionToken, for
+/// `login` and for a cron `refresh` alike: the emulator sees no call, no code is spent, and the
+/// message says what is wrong and that `setup` removes the copy.
+#[test]
+fn a_copy_of_the_long_term_keys_in_the_session_section_spends_no_code() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    let seed = common::seed_file(&home, "work", &user, 0o600);
+    home.write_credentials(&format!(
+        "{}[work]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        common::long_term("work", &user, &format!("mfa_totp_secret_file = {seed}")),
+        user.access_key_id,
+        user.secret_access_key
+    ));
+    let before = home.read_credentials();
+    let out = home.no_tty(&moto, &["login", "-p", "work"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(9), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "[work] holds a copy of long-term access key {}",
+            user.access_key_id
+        )) && err.contains("mfa-session setup --profile work"),
+        "{err}"
+    );
+    assert!(!err.contains(&user.secret_access_key), "{err}");
+    let out = home.no_tty(&moto, &["refresh", "--all"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(10), "{err}");
+    assert!(err.contains("mfa-session setup --profile work"), "{err}");
+    assert_eq!(common::calls(&user, "GetSessionToken"), 0);
+    assert_eq!(home.read_credentials(), before);
+    // setup removes the copy; then login works.
+    home.cmd().args(["setup", "-p", "work"]).assert().success();
+    home.cmd_at(&moto)
+        .args(["login", "-p", "work"])
+        .assert()
+        .success();
+    assert_eq!(common::calls(&user, "GetSessionToken"), 1);
 }
 
 #[test]

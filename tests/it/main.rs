@@ -8,6 +8,7 @@
 
 mod common;
 
+mod caches;
 mod cli;
 mod conformance;
 mod doctor;

@@ -791,3 +791,208 @@ fn a_fresh_short_session_counts_as_valid() {
         key
     );
 }
+
+/// An explicit `--threshold` is what the user asked for: a session of 1 h with 50 minutes left
+/// is renewed under `--threshold 2h`, while the default threshold (1 h, capped at a third of
+/// the session's life: 20 minutes) keeps it.
+#[test]
+fn an_explicit_threshold_is_honoured_beyond_a_third_of_the_sessions_life() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    let seed = seed_file(&home, "work", &user, 0o600);
+    home.write_credentials(&format!(
+        "{}{}",
+        long_term("work", &user, &format!("mfa_totp_secret_file = {seed}")),
+        old_session("work", 50),
+    ));
+    home.write_config("[profile work]\nduration_seconds = 3600\n");
+
+    let out = refresh(&home, &moto, &["-p", "work"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("[work] still valid"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(calls(&user, "GetSessionToken"), 0);
+
+    let out = refresh(&home, &moto, &["-p", "work", "--threshold", "2h"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("[work] renewed until"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(calls(&user, "GetSessionToken"), 1);
+    let work = profile(&home.read_credentials(), "work");
+    assert!(
+        work["aws_access_key_id"] != "ASIAOLDSESSIONwork",
+        "{work:?}"
+    );
+}
+
+/// Thousands of profiles (SSO profiles mfa-session does not manage, session profiles and role
+/// profiles with cached sessions): `status --json` lists each managed one once with its state,
+/// and `refresh --all` finds every one still valid without a call (the endpoint is closed).
+/// The speed of the same (8000 profiles) is a figure of `scripts/bench`.
+#[test]
+fn status_and_refresh_all_with_thousands_of_profiles() {
+    const SSO: usize = 2000;
+    const SESSIONS: usize = 500;
+    const ROLES: usize = 1000;
+    let home = Home::new();
+    let far = expiring_in(600);
+    let mut creds = String::new();
+    for i in 0..SESSIONS {
+        creds.push_str(&format!(
+            "[s{i}-long-term]\naws_access_key_id = AKIAEXAMPLE{i:09}\naws_secret_access_key = x\n\
+             mfa_serial = arn:aws:iam::123456789012:mfa/u{i}\n\n\
+             [s{i}]\naws_access_key_id = ASIAEXAMPLE{i:09}\naws_secret_access_key = s\n\
+             aws_session_token = t\nexpiration = {far}\n\n"
+        ));
+    }
+    home.write_credentials(&creds);
+    let mut config = String::from(
+        "[sso-session corp]\nsso_start_url = https://x.awsapps.com/start\nsso_region = us-east-1\n\n",
+    );
+    for i in 0..SSO {
+        config.push_str(&format!(
+            "[profile sso{i}]\nsso_session = corp\nsso_account_id = {}\nsso_role_name = Admin\n\n",
+            100_000_000_000u64 + i as u64
+        ));
+    }
+    let cache = home.path().join(".cache/mfa-session/roles");
+    std::fs::create_dir_all(&cache).unwrap();
+    std::fs::set_permissions(
+        home.path().join(".cache"),
+        std::fs::Permissions::from_mode(0o700),
+    )
+    .unwrap();
+    for dir in [cache.parent().unwrap(), &cache] {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    for i in 0..ROLES {
+        let arn = format!("arn:aws:iam::123456789012:role/r{i}");
+        config.push_str(&format!(
+            "[profile role{i}]\nrole_arn = {arn}\nsource_profile = s{}\n\n",
+            i % SESSIONS
+        ));
+        let path = cache.join(format!("role{i}.json"));
+        std::fs::write(
+            &path,
+            format!(
+                "{{\"Version\":1,\"RoleArn\":\"{arn}\",\"SourceProfile\":\"s{}\",\
+                 \"AccessKeyId\":\"ASIAROLE{i:012}\",\"SecretAccessKey\":\"s\",\
+                 \"SessionToken\":\"t\",\"Expiration\":\"{far}\"}}\n",
+                i % SESSIONS
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    home.write_config(&config);
+
+    let out = home.cmd().args(["status", "--json"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), SESSIONS + ROLES);
+    let mut names: Vec<&str> = rows
+        .iter()
+        .map(|r| r["profile"].as_str().unwrap())
+        .collect();
+    // Session profiles first, then roles.
+    assert!(names[..SESSIONS].iter().all(|n| n.starts_with('s')));
+    assert!(names[SESSIONS..].iter().all(|n| n.starts_with("role")));
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), SESSIONS + ROLES, "each profile once");
+    for r in rows {
+        assert_eq!(r["state"], "valid", "{r}");
+        let name = r["profile"].as_str().unwrap();
+        if let Some(i) = name.strip_prefix("role") {
+            let i: usize = i.parse().unwrap();
+            assert_eq!(r["source"], format!("role via s{}", i % SESSIONS), "{r}");
+        } else {
+            assert_eq!(r["source"], format!("{name}-long-term"), "{r}");
+        }
+    }
+    // One profile of each kind, by name.
+    for (name, want) in [("s499", "valid"), ("role999", "valid"), ("sso5", "missing")] {
+        let out = home
+            .cmd()
+            .args(["status", "--json", "-p", name])
+            .output()
+            .unwrap();
+        let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(rows[0]["state"], want, "{name}");
+    }
+
+    let out = refresh(&home, "http://127.0.0.1:9", &["--all"]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(err.lines().count(), SESSIONS + ROLES, "{err}");
+    assert_eq!(
+        err.lines()
+            .filter(|l| l.contains("] still valid until"))
+            .count(),
+        SESSIONS + ROLES,
+        "{err}"
+    );
+    assert!(err.contains("[role999] still valid"), "{err}");
+}
+
+/// A thousand profiles on one device, every session due: one GetSessionToken, its session
+/// written to each profile in one update (the writes find each section through the index the
+/// edits keep), and every other line of the file as it was.
+#[test]
+fn a_thousand_profiles_on_one_device_are_renewed_in_one_write() {
+    const COUNT: usize = 1000;
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    let seed = seed_file(&home, "shared", &user, 0o600);
+    let mut creds = String::from("# many profiles\n");
+    for i in 0..COUNT {
+        creds.push_str(&long_term(
+            &format!("p{i}"),
+            &user,
+            &format!("mfa_totp_secret_file = {seed}"),
+        ));
+        creds.push_str(&old_session(&format!("p{i}"), 5));
+    }
+    home.write_credentials(&creds);
+    let out = refresh(&home, &moto, &["--all"]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(
+        err.lines()
+            .filter(|l| l.contains("] renewed until"))
+            .count(),
+        COUNT,
+        "{err}"
+    );
+    assert_eq!(calls(&user, "GetSessionToken"), 1);
+    let after = home.read_credentials();
+    // One parse for every look-up (the harness's `profile` parses the file each time).
+    let doc =
+        mfa_session::store::Document::parse(mfa_session::store::FileKind::Credentials, &after)
+            .unwrap();
+    let first = doc.profile("p0").unwrap();
+    for i in 0..COUNT {
+        assert_eq!(doc.profile(&format!("p{i}")).unwrap(), first, "p{i}");
+        let lt = doc.profile(&format!("p{i}-long-term")).unwrap();
+        assert_eq!(lt["aws_access_key_id"], user.access_key_id);
+    }
+    assert!(first["aws_access_key_id"] != "ASIAOLDSESSIONp0");
+    assert_eq!(
+        after.lines().count(),
+        creds.lines().count(),
+        "only values changed"
+    );
+}

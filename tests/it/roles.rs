@@ -438,3 +438,159 @@ sys.exit(7)
     );
     assert_eq!(report["codes"], serde_json::json!([403, 403]));
 }
+
+/// Issue 20, item 12: a cached role session records what it was assumed with (role, source
+/// profile, external id, session name, MFA serial); after the profile is edited, the next
+/// export or credential-process assumes the role again instead of serving the old session.
+#[test]
+fn a_cached_role_session_is_not_served_after_the_profile_changes() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = home_with_role(&user, "");
+    home.cmd_at(&moto)
+        .args(["login", "-p", "work", "-c", &common::totp_now(&user.seed)])
+        .assert()
+        .success();
+    // [work2]: the same MFA session under another name, a second source profile.
+    let text = home.read_credentials();
+    let work = profile(&text, "work");
+    home.write_credentials(&format!(
+        "{text}\n[work2]\naws_access_key_id = {}\naws_secret_access_key = {}\n\
+         aws_session_token = {}\nexpiration = {}\n",
+        work["aws_access_key_id"],
+        work["aws_secret_access_key"],
+        work["aws_session_token"],
+        work["expiration"]
+    ));
+    let config = |extra: &str| {
+        // No mfa_serial in the role: it is assumed from the source's session, without a code.
+        home.write_config(&format!(
+            "[profile work]\nregion = us-east-1\n\n[profile admin]\nrole_arn = {ROLE}\n\
+             region = us-east-1\n{extra}"
+        ));
+    };
+    let assumes = || common::calls(&user, "AssumeRole");
+    let serve = |args: &[&str]| {
+        let out = home.no_tty(&moto, args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    config("source_profile = work\n");
+    serve(&["credential-process", "-p", "admin"]);
+    assert_eq!(assumes(), 1);
+    serve(&["export", "-p", "admin"]);
+    assert_eq!(assumes(), 1, "served from the cache");
+    let edits = [
+        "source_profile = work\nexternal_id = ext-1\n",
+        "source_profile = work\nexternal_id = ext-2\n",
+        "source_profile = work\nexternal_id = ext-2\nrole_session_name = alice\n",
+        "source_profile = work2\nexternal_id = ext-2\nrole_session_name = alice\n",
+    ];
+    for (i, edit) in edits.iter().enumerate() {
+        config(edit);
+        let args: &[&str] = if i % 2 == 0 {
+            &["export", "-p", "admin"]
+        } else {
+            &["credential-process", "-p", "admin"]
+        };
+        serve(args);
+        assert_eq!(assumes(), i + 2, "assumed again after: {edit}");
+        serve(&["export", "-p", "admin"]);
+        assert_eq!(assumes(), i + 2, "then served from the cache: {edit}");
+    }
+    // Back to a setting the cache entry was not assumed with: assumed again.
+    config("source_profile = work2\nexternal_id = ext-2\n");
+    serve(&["credential-process", "-p", "admin"]);
+    assert_eq!(assumes(), edits.len() + 2);
+}
+
+/// `--write-profile` writes only to a section that is absent, empty, or an earlier copy of the
+/// same role: never over another managed profile (another user's MFA session, a session
+/// profile whose keys are in `[P-long-term]`, a long-term section, a config profile with its
+/// own credentials, another role's copy). Each refusal is exit 4, before any call, with the
+/// file unchanged.
+#[test]
+fn write_profile_refuses_every_managed_profile() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = home_with_role(&user, "");
+    let later = (chrono::Utc::now() + chrono::Duration::hours(5)).format("%Y-%m-%dT%H:%M:%SZ");
+    let creds = home.read_credentials();
+    home.write_credentials(&format!(
+        "{creds}[alice]\naws_access_key_id = ASIAALICE\naws_secret_access_key = s\n\
+         aws_session_token = t\nexpiration = {later}\n\
+         [bob-long-term]\naws_access_key_id = AKIABOB\naws_secret_access_key = s\n\
+         [carol]\nregion = eu-west-1\n"
+    ));
+    let config = std::fs::read_to_string(home.config()).unwrap();
+    home.write_config(&format!(
+        "{config}\n[profile sso]\nsso_start_url = https://example.awsapps.com/start\n\
+         sso_region = us-east-1\n[profile admin2]\nrole_arn = {ROLE}\nsource_profile = work\n"
+    ));
+    let before = home.read_credentials();
+    for (target, says) in [
+        ("alice", "holds session credentials"),
+        ("bob", "[bob-long-term]"),
+        ("bob-long-term", "long-term"),
+        ("sso", "sso_start_url"),
+        ("carol", "region"),
+    ] {
+        home.cmd_at(&moto)
+            .args([
+                "login",
+                "-p",
+                "admin",
+                "-c",
+                "123456",
+                "--write-profile",
+                target,
+            ])
+            .assert()
+            .code(4)
+            .stderr(predicate::str::contains(says).and(predicate::str::contains("pick another")));
+    }
+    assert_eq!(home.read_credentials(), before);
+    assert_eq!(common::calls(&user, "AssumeRole"), 0);
+
+    // A new name is written, with a mark saying whose copy it is; a later run (the role session
+    // still cached) writes it again.
+    home.cmd_at(&moto)
+        .args([
+            "login",
+            "-p",
+            "admin",
+            "-c",
+            &common::totp_now(&user.seed),
+            "--write-profile",
+            "admin-keys",
+        ])
+        .assert()
+        .success();
+    let first = profile(&home.read_credentials(), "admin-keys");
+    assert!(first["aws_access_key_id"].starts_with("ASIA"));
+    home.cmd_at(&moto)
+        .args(["login", "-p", "admin", "--write-profile", "admin-keys"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("still valid"));
+    assert_eq!(profile(&home.read_credentials(), "admin-keys"), first);
+    // Another role may not take it over.
+    let before = home.read_credentials();
+    home.cmd_at(&moto)
+        .args([
+            "login",
+            "-p",
+            "admin2",
+            "-c",
+            "123456",
+            "--write-profile",
+            "admin-keys",
+        ])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("role profile admin"));
+    assert_eq!(home.read_credentials(), before);
+}

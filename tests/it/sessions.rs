@@ -571,3 +571,32 @@ fn wait_until(what: &str, done: impl Fn() -> bool) {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// A profile name from the environment (a repository's `.envrc` can set it) reaches the prompt
+/// with its control characters escaped: no title change or clipboard write on every prompt.
+#[test]
+fn status_prompt_escapes_control_characters_of_the_profile_name() {
+    let home = home_with_session(600);
+    for var in ["AWS_PROFILE", "MFA_SESSION_PROFILE"] {
+        let out = home
+            .cmd()
+            .env(
+                var,
+                "x\u{1b}]0;owned\u{7}\u{1b}]52;c;ZWNobyBoaQ==\u{7}\u{202e}",
+            )
+            .args(["status", "--prompt"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(10), "{var}");
+        let line = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            !line.chars().any(|c| c.is_control() && c != '\n') && !line.contains('\u{202e}'),
+            "{var}: {line:?}"
+        );
+        assert_eq!(
+            line, "x\\x1b]0;owned\\x07\\x1b]52;c;ZWNobyBoaQ==\\x07\\u{202e} no session\n",
+            "{var}"
+        );
+        assert!(out.stderr.is_empty(), "{var}");
+    }
+}

@@ -651,3 +651,236 @@ fn rotate_killed_at_any_step_leaves_a_working_stored_key() {
     }
     eprintln!("rotate: {killed} of 12 runs killed mid-way; the stored key worked after each");
 }
+
+// ---- rotate against the hostile endpoint: what may exist at AWS after a failure ---------
+
+const OLD_KEY: &str = "AKIAOLDKEYOLDKEY0001";
+const OLD_SECRET: &str = "oldSecret/K7MDENG/bPxRfiCYEXAMPLEKEY00001";
+const NEW_KEY: &str = "AKIANEWKEYNEWKEY0002";
+
+/// `[work]` with a valid MFA session (no login needed) and `[work-long-term]` with OLD_KEY.
+fn home_for_fake_rotate() -> Home {
+    let home = Home::new();
+    let later = (chrono::Utc::now() + chrono::Duration::hours(5)).format("%Y-%m-%dT%H:%M:%SZ");
+    home.write_credentials(&format!(
+        "[work-long-term]\naws_access_key_id = {OLD_KEY}\naws_secret_access_key = {OLD_SECRET}\n\
+         [work]\naws_access_key_id = {}\naws_secret_access_key = {}\naws_session_token = {}\n\
+         expiration = {later}\n",
+        common::fake_aws::SESSION_KEY_ID,
+        common::fake_aws::SESSION_SECRET,
+        common::fake_aws::SESSION_TOKEN,
+    ));
+    std::fs::set_permissions(home.credentials(), std::fs::Permissions::from_mode(0o600)).unwrap();
+    home
+}
+
+fn caller_xml() -> String {
+    "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+     <GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/alice</Arn>\
+     <UserId>AIDAALICE</UserId><Account>123456789012</Account></GetCallerIdentityResult>\
+     <ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>"
+        .to_string()
+}
+
+fn keys_xml(ids: &[&str]) -> String {
+    let members: String = ids
+        .iter()
+        .map(|id| {
+            format!(
+                "<member><UserName>alice</UserName><AccessKeyId>{id}</AccessKeyId>\
+                 <Status>Active</Status><CreateDate>2026-01-01T00:00:00Z</CreateDate></member>"
+            )
+        })
+        .collect();
+    format!(
+        "<ListAccessKeysResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\
+         <ListAccessKeysResult><AccessKeyMetadata>{members}</AccessKeyMetadata>\
+         <IsTruncated>false</IsTruncated></ListAccessKeysResult>\
+         <ResponseMetadata><RequestId>2</RequestId></ResponseMetadata></ListAccessKeysResponse>"
+    )
+}
+
+fn created_xml() -> String {
+    format!(
+        "<CreateAccessKeyResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\
+         <CreateAccessKeyResult><AccessKey><UserName>alice</UserName>\
+         <AccessKeyId>{NEW_KEY}</AccessKeyId><Status>Active</Status>\
+         <SecretAccessKey>newSecret/K7MDENG/bPxRfiCYEXAMPLEKEY00002</SecretAccessKey>\
+         <CreateDate>2026-01-01T00:00:00Z</CreateDate></AccessKey></CreateAccessKeyResult>\
+         <ResponseMetadata><RequestId>3</RequestId></ResponseMetadata></CreateAccessKeyResponse>"
+    )
+}
+
+/// The connection drops after CreateAccessKey was sent: rotate does not say "cannot connect"
+/// but that a new key may exist, finds it with ListAccessKeys and gives the exact delete
+/// command; when the listing fails too, the command that lists the keys. Never a second
+/// CreateAccessKey; the file unchanged.
+#[test]
+fn rotate_after_a_lost_create_answer_names_the_key_that_may_exist() {
+    use common::fake_aws::{FakeAws, Reply};
+    // The listing after the loss shows the new key.
+    let fake = FakeAws::start();
+    fake.on("GetCallerIdentity", vec![Reply::Http(200, caller_xml())])
+        .on(
+            "ListAccessKeys",
+            vec![
+                Reply::Http(200, keys_xml(&[OLD_KEY])),
+                Reply::Http(200, keys_xml(&[OLD_KEY, NEW_KEY])),
+            ],
+        )
+        .on("CreateAccessKey", vec![Reply::Drop]);
+    let home = home_for_fake_rotate();
+    let before = home.read_credentials();
+    let out = home.no_tty(&fake.url, &["rotate", "-p", "work"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    eprintln!("{err}");
+    assert!(!err.contains("cannot connect"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "aws iam delete-access-key --user-name alice --access-key-id {NEW_KEY}"
+        )) && err.contains(&format!("{OLD_KEY} is unchanged")),
+        "{err}"
+    );
+    assert_eq!(home.read_credentials(), before);
+    let creates = fake
+        .actions()
+        .iter()
+        .filter(|a| *a == "CreateAccessKey")
+        .count();
+    assert_eq!(creates, 1);
+
+    // The listing fails too: the command to list the keys, and which one to keep.
+    let fake = FakeAws::start();
+    fake.on("GetCallerIdentity", vec![Reply::Http(200, caller_xml())])
+        .on(
+            "ListAccessKeys",
+            vec![Reply::Http(200, keys_xml(&[OLD_KEY])), Reply::Drop],
+        )
+        .on("CreateAccessKey", vec![Reply::Drop]);
+    let out = home.no_tty(&fake.url, &["rotate", "-p", "work"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    eprintln!("{err}");
+    assert!(
+        err.contains("may have created a new key")
+            && err.contains("aws iam list-access-keys --user-name alice")
+            && err.contains("aws iam delete-access-key --user-name alice --access-key-id")
+            && err.contains(OLD_KEY),
+        "{err}"
+    );
+    assert_eq!(home.read_credentials(), before);
+}
+
+/// The new key never works and deleting it fails too: rotate does not say "try again later"
+/// (AWS would refuse a third key) but names both keys and the exact delete command. The old
+/// key is stored again.
+#[test]
+fn rotate_after_a_failed_proof_and_clean_up_gives_the_delete_command() {
+    use common::fake_aws::{FakeAws, Reply, error_xml};
+    let fake = FakeAws::start();
+    fake.on(
+        "GetCallerIdentity",
+        vec![
+            Reply::Http(200, caller_xml()),
+            Reply::Http(
+                403,
+                error_xml(
+                    "sts",
+                    "InvalidClientTokenId",
+                    "The security token is invalid.",
+                ),
+            ),
+        ],
+    )
+    .on(
+        "ListAccessKeys",
+        vec![Reply::Http(200, keys_xml(&[OLD_KEY]))],
+    )
+    .on("CreateAccessKey", vec![Reply::Http(200, created_xml())])
+    .on(
+        "DeleteAccessKey",
+        vec![Reply::Http(
+            403,
+            error_xml("iam", "AccessDenied", "not allowed"),
+        )],
+    );
+    let home = home_for_fake_rotate();
+    let before = home.read_credentials();
+    let out = home.no_tty(&fake.url, &["rotate", "-p", "work"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    eprintln!("{err}");
+    assert!(!err.contains("try again later"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "aws iam delete-access-key --user-name alice --access-key-id {NEW_KEY}"
+        )) && err.contains(OLD_KEY),
+        "{err}"
+    );
+    let now = profile(&home.read_credentials(), "work-long-term");
+    assert_eq!(now["aws_access_key_id"], OLD_KEY);
+    assert_eq!(now["aws_secret_access_key"], OLD_SECRET);
+    let _ = before;
+}
+
+/// Two profiles with the same access key, both in the keyring (one item, keyed by the key id):
+/// moving one back to the file keeps the item the other still reads; moving the last one
+/// deletes it.
+#[test]
+fn keyring_secret_shared_by_two_profiles_stays_while_one_uses_it() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    let section = |name: &str| {
+        format!(
+            "[{name}-long-term]\naws_access_key_id = {}\naws_secret_access_key = {}\nmfa_serial = {}\n",
+            user.access_key_id, user.secret_access_key, user.serial
+        )
+    };
+    home.write_credentials(&format!("{}{}", section("work"), section("ci")));
+    let ss = common::SecretService::start(&home);
+    const SERVICE: &str = "mfa-session aws_secret_access_key";
+    for p in ["work", "ci"] {
+        ok(&with_bus(
+            &home,
+            &moto,
+            &ss.bus,
+            &["setup", "-p", p, "--store", "keyring"],
+        ));
+    }
+    assert!(common::files_containing(home.path(), &user.secret_access_key).is_empty());
+
+    let err = ok(&with_bus(
+        &home,
+        &moto,
+        &ss.bus,
+        &["setup", "-p", "ci", "--store", "file"],
+    ));
+    assert_eq!(
+        ss.lookup(SERVICE, &user.access_key_id).as_deref(),
+        Some(user.secret_access_key.as_str()),
+        "the secret [work-long-term] reads was deleted"
+    );
+    assert!(err.contains("[work-long-term]"), "{err}");
+    ok(&with_bus(
+        &home,
+        &moto,
+        &ss.bus,
+        &["login", "-p", "work", "-c", &common::totp_now(&user.seed)],
+    ));
+    assert_eq!(
+        profile(&home.read_credentials(), "ci-long-term")["aws_secret_access_key"],
+        user.secret_access_key
+    );
+
+    // The last profile that uses it moves back: the item goes.
+    ok(&with_bus(
+        &home,
+        &moto,
+        &ss.bus,
+        &["setup", "-p", "work", "--store", "file"],
+    ));
+    assert_eq!(ss.lookup(SERVICE, &user.access_key_id), None);
+}

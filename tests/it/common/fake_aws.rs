@@ -16,6 +16,9 @@ pub enum Reply {
     Http(u16, String),
     /// Read the request, then never answer (until the test ends).
     Hang,
+    /// Read the request, then close the connection without a byte of answer: the request was
+    /// sent (and may have been acted on), the answer lost.
+    Drop,
     /// Status and the start of a body: announce `Content-Length` of the whole body, send only
     /// the first `sent` bytes, then close the connection.
     Truncated(u16, String, usize),
@@ -127,6 +130,10 @@ fn serve(conn: TcpStream, state: Arc<Mutex<State>>) {
         match reply {
             Reply::Hang => {
                 std::thread::sleep(Duration::from_secs(120));
+                return;
+            }
+            Reply::Drop => {
+                let _ = conn.shutdown(std::net::Shutdown::Both);
                 return;
             }
             Reply::Truncated(status, body, sent) => {
