@@ -160,6 +160,68 @@ def many_profiles(report, count=8000):
     report.append(f"  target: status with {count} profiles <= 150 ms -> {'met' if worst <= 0.150 else 'MISSED'}")
 
 
+def endpoint_under_load(report, slow=1100, requests=10):
+    """exec --server's endpoint while `slow` connections send a byte a second (reconnecting when
+    dropped): the owner's request latency and the server's thread count."""
+    import socket
+    import threading
+
+    home = tempfile.mkdtemp(prefix="mfa-bench-ep-")
+    os.makedirs(os.path.join(home, ".aws"))
+    with open(os.path.join(home, ".aws/credentials"), "w") as f:
+        f.write("[ep-long-term]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = x\n\n")
+        f.write(session_block("ep", "2099-01-01T00:00:00Z"))
+    where = os.path.join(home, "endpoint")
+    server = subprocess.Popen(
+        [BIN, "exec", "-p", "ep", "--server", "--", "sh", "-c",
+         f'printf "%s %s" "$AWS_CONTAINER_CREDENTIALS_FULL_URI" "$AWS_CONTAINER_AUTHORIZATION_TOKEN" > {where}.t && mv {where}.t {where} && exec sleep 120'],
+        env={"HOME": home, "PATH": os.environ["PATH"]},
+        stderr=subprocess.DEVNULL,
+    )
+    while not os.path.exists(where):
+        time.sleep(0.05)
+    url, token = open(where).read().split(" ")
+    host, port = urllib.parse.urlparse(url).hostname, urllib.parse.urlparse(url).port
+    stop = threading.Event()
+
+    def attack():
+        conns = [None] * slow
+        while not stop.is_set():
+            for i, c in enumerate(conns):
+                try:
+                    if c is None:
+                        c = conns[i] = socket.create_connection((host, port))
+                        c.setblocking(False)
+                    c.send(b"G")
+                except OSError:
+                    conns[i] = None
+            stop.wait(1)
+
+    attacker = threading.Thread(target=attack)
+    attacker.start()
+    time.sleep(2)
+    latencies = []
+    for _ in range(requests):
+        start = time.perf_counter()
+        s = socket.create_connection((host, port))
+        s.settimeout(30)
+        s.sendall(f"GET /credentials HTTP/1.1\r\nAuthorization: {token}\r\n\r\n".encode())
+        data = b""
+        while chunk := s.recv(4096):
+            data += chunk
+        latencies.append(time.perf_counter() - start)
+        assert b"200 OK" in data, data[:80]
+        time.sleep(0.3)
+    threads = next(l.split()[1] for l in open(f"/proc/{server.pid}/status") if l.startswith("Threads:"))
+    stop.set()
+    attacker.join()
+    server.terminate()
+    server.wait()
+    report.append(f"exec --server endpoint under {slow} slow connections ({requests} owner requests)")
+    report.append(f"  owner request  median {ms(statistics.median(latencies))}  max {ms(max(latencies))}  server threads {threads}")
+    report.append(f"  target: answered within 5 s -> {'met' if max(latencies) < 5 else 'MISSED'}")
+
+
 def admin_iam():
     return boto3.client(
         "iam",
@@ -233,6 +295,11 @@ def main():
 
     report = []
     many_profiles(report)
+    print("\n".join(report))
+    print()
+
+    report = []
+    endpoint_under_load(report)
     print("\n".join(report))
     print()
 

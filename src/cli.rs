@@ -167,7 +167,10 @@ pub enum Command {
     /// which every AWS SDK and the CLI use by themselves. Each request gets a session renewed
     /// when due (roles are assumed again from the source's MFA session, MFA sessions from a
     /// configured code source), so jobs longer than one session keep working. The command's exit
-    /// status and signals are passed through.
+    /// status and signals are passed through. Its SDKs end at the endpoint whatever your files
+    /// hold: AWS_PROFILE names mfa-session-served, a profile without credentials in a private
+    /// copy of your config (AWS_CONFIG_FILE); your other profiles stay usable by name
+    /// (aws --profile other). The terminal is the command's: a renewal never prompts on it.
     ///
     /// Examples:
     ///   mfa-session exec --profile work -- terraform plan
