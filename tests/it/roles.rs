@@ -380,7 +380,7 @@ fn exec_server_serves_renewing_role_sessions_to_sdks() {
         &script,
         r#"import json, os, subprocess, sys, time, urllib.request, urllib.error
 import boto3
-assert "AWS_ACCESS_KEY_ID" not in os.environ and "AWS_PROFILE" not in os.environ
+assert "AWS_ACCESS_KEY_ID" not in os.environ and os.environ["AWS_PROFILE"] == "mfa-session-served"
 session = boto3.session.Session(region_name="us-east-1")
 sts = session.client("sts")
 arns, keys = [], []
