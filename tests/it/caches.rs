@@ -3,13 +3,13 @@
 //! `XDG_CACHE_HOME`, hostile lock paths and very long profile names. Each through the binary.
 
 use crate::common;
+use common::{in_hours, is_root, stderr};
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Output};
 
-use chrono::Utc;
 use common::Home;
 use common::fake_aws::{self, FakeAws, Reply};
 
@@ -18,20 +18,6 @@ const LT_SECRET: &str = "longTermSecret/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
 const ROLE: &str = "arn:aws:iam::123456789012:role/Admin";
 const NOBODY: u32 = 65534;
-
-fn in_hours(h: i64) -> String {
-    (Utc::now() + chrono::Duration::hours(h))
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
-}
-
-fn is_root() -> bool {
-    unsafe { libc::geteuid() == 0 }
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// An endpoint that answers GetSessionToken and AssumeRole with a session.
 fn fake() -> FakeAws {

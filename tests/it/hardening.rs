@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 use crate::common;
+use common::{in_hours, is_root, stderr};
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
@@ -13,7 +14,6 @@ use std::path::Path;
 use std::process::{Command as StdCommand, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use common::Home;
 use common::fake_aws::{self, FakeAws, Reply};
 
@@ -27,20 +27,6 @@ fn home_with_long_term(extra: &str) -> Home {
         "# my keys\n[dev-long-term]\naws_access_key_id = {LT_KEY}\naws_secret_access_key = {LT_SECRET}\nmfa_serial = {SERIAL}\n{extra}"
     ));
     home
-}
-
-fn in_hours(h: i64) -> String {
-    (Utc::now() + chrono::Duration::hours(h))
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
-}
-
-fn is_root() -> bool {
-    unsafe { libc::geteuid() == 0 }
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// A login that must fail: its exit code, one line on stderr, no panic, no secret, the

@@ -4,6 +4,7 @@
 //! code and that the credentials file is byte-for-byte unchanged.
 
 use crate::common;
+use common::in_hours;
 
 use std::process::Command as StdCommand;
 use std::time::{Duration, Instant};
@@ -23,12 +24,6 @@ fn home_with_long_term(extra: &str) -> Home {
         "# my keys\n[dev-long-term]\naws_access_key_id = {LT_KEY}\naws_secret_access_key = {LT_SECRET}\n{extra}"
     ));
     home
-}
-
-fn in_hours(h: i64) -> String {
-    (Utc::now() + chrono::Duration::hours(h))
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
 }
 
 // ---------------------------------------------------------------- against moto

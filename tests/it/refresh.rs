@@ -6,20 +6,14 @@
 //! sharing one login, with the emulator's call log counting every STS and IAM call.
 
 use crate::common;
+use common::{expiring_in, stderr};
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command as StdCommand, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use common::{Home, IamUser, calls, long_term, profile, seed_file};
-
-fn expiring_in(minutes: i64) -> String {
-    (Utc::now() + chrono::Duration::minutes(minutes))
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
-}
 
 fn old_session(name: &str, minutes: i64) -> String {
     format!(
@@ -54,10 +48,6 @@ fn refresh(home: &Home, endpoint: &str, args: &[&str]) -> Output {
         .chain(args.iter().copied())
         .collect();
     home.no_tty(endpoint, &args)
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! mfa-session, however it is ended.
 
 use crate::common;
+use common::{children, comm, expiring_in};
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -12,16 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use common::Home;
 
 const LT: &str = "[dev-long-term]\naws_access_key_id = AKIALONGTERMKEY00001\naws_secret_access_key = lt-secret\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n";
-
-fn expiring_in(minutes: i64) -> String {
-    (Utc::now() + chrono::Duration::minutes(minutes))
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
-}
 
 fn session_section(name: &str, minutes: i64) -> String {
     format!(
@@ -63,21 +57,6 @@ fn processes_running(argv: &[&str]) -> Vec<u32> {
         .filter(|pid| std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == want))
         .filter(|&pid| !not_running(pid))
         .collect()
-}
-
-fn children(pid: u32) -> Vec<u32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|c| c.parse().ok())
-        .collect()
-}
-
-fn comm(pid: u32) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/comm"))
-        .unwrap_or_default()
-        .trim()
-        .to_string()
 }
 
 fn threads(pid: u32) -> usize {

@@ -3,23 +3,17 @@
 //! exit codes and signals, status's table, JSON and exit codes.
 
 use crate::common;
+use common::{children, comm, expiring_in};
 
 use std::path::Path;
 use std::process::Command as StdCommand;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use common::fake_aws::{self, FakeAws, Reply};
 use common::{Home, profile};
 use predicates::prelude::*;
 
 const LT: &str = "[dev-long-term]\naws_access_key_id = AKIALONGTERMKEY00001\naws_secret_access_key = lt-secret\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n";
-
-fn expiring_in(minutes: i64) -> String {
-    (Utc::now() + chrono::Duration::minutes(minutes))
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
-}
 
 fn session_section(name: &str, token: &str, minutes: i64) -> String {
     format!(
@@ -382,7 +376,7 @@ fn exec_leaves_signals_to_the_command() {
         .unwrap();
     // The signal goes to the pid that was started, once it runs `sleep` (exec replaced us).
     wait_until("the command runs in mfa-session's place", || {
-        proc_comm(child.id()).as_deref() == Some("sleep")
+        comm(child.id()) == "sleep"
     });
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let status = child.wait().unwrap();
@@ -533,9 +527,7 @@ fn exec_server_passes_signals_and_status_through() {
         .unwrap();
     // mfa-session stays, serving; the signal is sent once its child runs `sleep`.
     wait_until("mfa-session's child runs the command", || {
-        children(child.id())
-            .iter()
-            .any(|&c| proc_comm(c).as_deref() == Some("sleep"))
+        children(child.id()).iter().any(|&c| comm(c) == "sleep")
     });
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let start = Instant::now();
@@ -545,22 +537,6 @@ fn exec_server_passes_signals_and_status_through() {
         start.elapsed() < Duration::from_secs(5),
         "sleep was stopped, not waited for"
     );
-}
-
-/// The command name of a running process, from /proc.
-fn proc_comm(pid: u32) -> Option<String> {
-    std::fs::read_to_string(format!("/proc/{pid}/comm"))
-        .ok()
-        .map(|c| c.trim_end().to_string())
-}
-
-/// The direct children of a process, from /proc.
-fn children(pid: u32) -> Vec<u32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|c| c.parse().ok())
-        .collect()
 }
 
 /// Polls `done` every 5 ms; fails the test after 10 s instead of sleeping a fixed time.

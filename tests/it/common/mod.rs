@@ -569,3 +569,42 @@ pub fn calls(user: &IamUser, action: &str) -> usize {
         .filter(|l| *l == want)
         .count()
 }
+
+/// An RFC 3339 UTC time `minutes` from now, as the credentials file holds it.
+pub fn expiring_in(minutes: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::minutes(minutes))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+/// [`expiring_in`] for whole hours.
+pub fn in_hours(h: i64) -> String {
+    expiring_in(h * 60)
+}
+
+/// Whether the tests run as root (the ownership tests need it).
+pub fn is_root() -> bool {
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A process's stderr as text.
+pub fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The direct children of a process, from /proc.
+pub fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|c| c.parse().ok())
+        .collect()
+}
+
+/// The command name of a running process, from /proc ("" once it is gone).
+pub fn comm(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .unwrap_or_default()
+        .trim_end()
+        .to_string()
+}
