@@ -373,6 +373,58 @@ fn cancelling_the_dialog_fails_with_exit_8_and_calls_nothing() {
     assert!(!home.read_credentials().contains("aws_session_token"));
 }
 
+/// Issue 20, 4: SIGTERM to mfa-session while its zenity dialog is open closes the dialog too
+/// (its process group is killed) before mfa-session dies of the signal.
+#[test]
+fn sigterm_while_a_dialog_is_open_closes_it() {
+    use std::os::unix::process::ExitStatusExt;
+    let x = Xvfb::start();
+    let moto = common::moto();
+    let home = Home::new();
+    let user = setup(&home, &moto, "", "");
+    let mut child = no_terminal(
+        &home,
+        &moto,
+        Some(&x.display),
+        &system_path(),
+        &bin(),
+        &["export", "--profile", "work", "--prompt", "zenity"],
+    );
+    let (_, dialog) = x.wait_window(DIALOG, &[], &mut child);
+    let dialog: u32 = dialog.parse().unwrap();
+    // setsid forks when it leads a process group: mfa-session is then its child.
+    let mfa = if common::comm(child.id()) == "setsid" {
+        common::children(child.id())[0]
+    } else {
+        child.id()
+    };
+    unsafe { libc::kill(mfa as i32, libc::SIGTERM) };
+    let out = finish(child);
+    assert!(
+        out.status.code() == Some(143) || out.status.signal() == Some(libc::SIGTERM),
+        "{:?}",
+        out.status
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{dialog}/stat")).unwrap_or_default();
+        let state = stat.rsplit(')').next().unwrap_or("").trim_start();
+        if stat.is_empty() || state.starts_with('Z') {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the zenity dialog {dialog} is still open"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        x.windows(DIALOG).is_empty(),
+        "the dialog is still on screen"
+    );
+    assert_eq!(calls(&user, "GetSessionToken"), 0);
+}
+
 #[test]
 fn a_configured_dialog_that_cannot_run_says_why() {
     let moto = common::moto();
