@@ -127,7 +127,8 @@ fn get(url: &str, token: &str, timeout: Duration) -> std::io::Result<(u16, Strin
 }
 
 /// Issue 20, 1: with a `[default]` profile of another user in the credentials file, web
-/// identity and a token file inherited from CI, the AWS CLI and boto3 in the served command
+/// identity and a token file inherited from CI, the AWS CLI, boto3 and the JavaScript SDK v3 in
+/// the served command
 /// still get the served session; the user's other profiles stay usable by name, and
 /// `[default]`'s `output` setting still applies.
 #[test]
@@ -163,8 +164,10 @@ def cli(*args):
     r = subprocess.run([aws, "sts", "get-caller-identity", "--query", "Arn", *args],
         capture_output=True, text=True)
     return (r.stdout + r.stderr).strip()
+js = subprocess.run(["node", sys.argv[1]], capture_output=True, text=True)
 print(json.dumps({
     "boto3": boto3.session.Session().client("sts").get_caller_identity()["Arn"],
+    "js": (js.stdout + js.stderr).strip(),
     "cli": cli(),
     "cli_default": cli("--profile", "default", "--output", "json"),
     "config": os.environ["AWS_CONFIG_FILE"],
@@ -172,8 +175,25 @@ print(json.dumps({
 "#,
     )
     .unwrap();
+    // The JavaScript SDK v3 (scripts/setup-test-env installs it into .node/).
+    let node_modules = Path::new(env!("CARGO_MANIFEST_DIR")).join(".node/node_modules");
+    assert!(
+        node_modules.join("@aws-sdk/client-sts").is_dir(),
+        "the JavaScript SDK is missing: run scripts/setup-test-env"
+    );
+    let js = home.path().join("child.js");
+    std::fs::write(
+        &js,
+        r#"const { STSClient, GetCallerIdentityCommand } = require("@aws-sdk/client-sts");
+new STSClient({}).send(new GetCallerIdentityCommand({}))
+  .then((r) => console.log(r.Arn))
+  .catch((e) => console.log("ERROR " + e.name + ": " + e.message));
+"#,
+    )
+    .unwrap();
     let out = home
         .cmd_at(&moto)
+        .env("NODE_PATH", &node_modules)
         .env("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/ci-oidc")
         .env("AWS_WEB_IDENTITY_TOKEN_FILE", &token_file)
         .env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", &wrong_token)
@@ -181,6 +201,7 @@ print(json.dumps({
         .args(["exec", "-p", "work", "--server", "--"])
         .arg(common::venv().join("bin/python"))
         .arg(&script)
+        .arg(&js)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
