@@ -128,9 +128,8 @@ fn get(url: &str, token: &str, timeout: Duration) -> std::io::Result<(u16, Strin
 
 /// Issue 20, 1: with a `[default]` profile of another user in the credentials file, web
 /// identity and a token file inherited from CI, the AWS CLI, boto3 and the JavaScript SDK v3 in
-/// the served command
-/// still get the served session; the user's other profiles stay usable by name, and
-/// `[default]`'s `output` setting still applies.
+/// the served command still get the served session; the user's other profiles stay usable by
+/// name, and `[default]`'s `output` setting still applies.
 #[test]
 fn served_command_sdks_use_the_served_identity() {
     let moto = common::moto();
