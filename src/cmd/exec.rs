@@ -142,7 +142,7 @@ fn serve_and_wait(
     // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
     unsafe {
         cmd.pre_exec(|| {
-            crate::restore_core_limit();
+            sys::process::restore_core_limit();
             Ok(())
         });
     }
@@ -217,7 +217,7 @@ pub fn run(
     for (name, value) in shell::variables(outcome.session(), region.as_deref()) {
         cmd.env(name, value);
     }
-    crate::restore_core_limit();
+    sys::process::restore_core_limit();
     // Only returns on failure.
     let source = cmd.exec();
     Err(ExecError {

@@ -1,4 +1,4 @@
-//! Child processes that cannot outlive us.
+//! This process's hardening, and child processes that cannot outlive us.
 
 use std::process::Command;
 
@@ -49,5 +49,44 @@ pub fn raise_open_files(want: u64) -> u64 {
             }
         }
         lim.rlim_cur
+    }
+}
+
+/// The core-file size limit the process started with, restored for a program `exec` runs.
+static CORE_LIMIT: std::sync::OnceLock<libc::rlimit> = std::sync::OnceLock::new();
+
+/// Turns core dumps off for this process: the soft `RLIMIT_CORE` to 0 (the hard limit is kept so
+/// [`restore_core_limit`] can give a program we `exec` the user's own limit back), and on Linux
+/// `PR_SET_DUMPABLE` to 0, which also covers a `core_pattern` that pipes to a handler (those
+/// ignore `RLIMIT_CORE`) and keeps other processes of the user from attaching with ptrace.
+pub fn no_core_dumps() {
+    // SAFETY: plain syscalls on our own process with valid pointers.
+    unsafe {
+        let mut old = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_CORE, &mut old) == 0 {
+            let _ = CORE_LIMIT.set(old);
+            let off = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: old.rlim_max,
+            };
+            libc::setrlimit(libc::RLIMIT_CORE, &off);
+        }
+        #[cfg(target_os = "linux")]
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+}
+
+/// Gives the core-file limit the process started with back, just before `exec` replaces this
+/// process with the user's command (`execve` resets the dumpable flag by itself). By then the
+/// secrets in our memory are gone with the old image. Async-signal-safe (called after fork).
+pub fn restore_core_limit() {
+    if let Some(old) = CORE_LIMIT.get() {
+        // SAFETY: a plain syscall with a valid pointer.
+        unsafe {
+            libc::setrlimit(libc::RLIMIT_CORE, old);
+        }
     }
 }
