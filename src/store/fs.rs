@@ -442,7 +442,7 @@ impl SharedFile {
                 limit: MAX_FILE_BYTES,
             });
         }
-        if is_mount_root(&target) {
+        if crate::sys::fs::is_mount_root(&target) {
             return Err(StoreError::BindMount {
                 path: self.path.clone(),
             });
@@ -880,26 +880,4 @@ fn remove_stale_temps(dir: &Path, prefix: &str) {
             let _ = fs::remove_file(entry.path());
         }
     }
-}
-
-/// Whether `path` is itself a mount point: a file bind-mounted on its own (`docker run -v
-/// ~/.aws/credentials:…`), which a rename can never replace (EBUSY).
-fn is_mount_root(path: &Path) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
-        return false;
-    };
-    // SAFETY: statx fills the zeroed buffer; the path is a valid C string.
-    let mut buf: libc::statx = unsafe { std::mem::zeroed() };
-    let r = unsafe {
-        libc::statx(
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            libc::AT_SYMLINK_NOFOLLOW,
-            libc::STATX_BASIC_STATS,
-            &raw mut buf,
-        )
-    };
-    let flag = u64::try_from(libc::STATX_ATTR_MOUNT_ROOT).unwrap_or(0);
-    r == 0 && buf.stx_attributes_mask & flag != 0 && buf.stx_attributes & flag != 0
 }

@@ -3,6 +3,7 @@
 //! never writes `cfg`. Older code still holds raw calls of its own; they move here file by file
 //! (issue 18), and new ones start here.
 
+pub mod fs;
 pub mod owner;
 pub mod process;
 pub mod signals;
