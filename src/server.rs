@@ -225,24 +225,12 @@ fn body(s: &Session) -> String {
     )
 }
 
-/// 32 random bytes from the OS, hex-encoded.
+/// 32 random bytes from the OS (the `getrandom` crate: the right call on every platform),
+/// hex-encoded.
 fn random_token() -> std::io::Result<String> {
     let mut bytes = [0u8; 32];
-    let mut filled = 0;
-    while filled < bytes.len() {
-        // SAFETY: the pointer and length describe the unfilled rest of `bytes`.
-        let n = unsafe {
-            libc::getrandom(bytes[filled..].as_mut_ptr().cast(), bytes.len() - filled, 0)
-        };
-        if n < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() != std::io::ErrorKind::Interrupted {
-                return Err(e);
-            }
-            continue;
-        }
-        filled += usize::try_from(n).unwrap_or(0);
-    }
+    getrandom::fill(&mut bytes)
+        .map_err(|e| std::io::Error::other(format!("no random bytes: {e}")))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
