@@ -549,6 +549,22 @@ pub fn owned_by_us(uid: u32, dir: &Path) -> bool {
 /// whose directory holds it) that neither group nor others may write; a symlink to one is
 /// accepted only if the link is ours too. `Ok(false)`: it does not exist yet.
 pub fn check_cache_dir(dir: &Path) -> Result<bool, StoreError> {
+    // Checked once per process and directory: `status` asks for every role profile's cache
+    // entry, and thousands of them would each stat the same directories again. Only a pass is
+    // remembered (a directory that does not exist yet may be created meanwhile).
+    static PASSED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    let passed = || PASSED.lock().unwrap_or_else(|e| e.into_inner());
+    if passed().iter().any(|p| p == dir) {
+        return Ok(true);
+    }
+    let ok = check_cache_dir_now(dir)?;
+    if ok {
+        passed().push(dir.to_path_buf());
+    }
+    Ok(ok)
+}
+
+fn check_cache_dir_now(dir: &Path) -> Result<bool, StoreError> {
     use crate::sys::owner::{self, Kind};
     let cannot = |cause| StoreError::Dir {
         path: dir.to_path_buf(),
