@@ -9,6 +9,12 @@
 //! The server listens on 127.0.0.1 only, on a port the OS picks, and answers only requests that
 //! carry the per-run random token (compared in constant time): anything else gets 403 and no
 //! credentials. It is plain HTTP/1.1 with one request per connection, which is all the SDKs send.
+//!
+//! Any local user can connect to a loopback port, so the endpoint is built not to fall to one
+//! who tries to exhaust it: every connection is read on one event-loop thread (no thread per
+//! connection, so none can fail to start), must deliver its request within 2 seconds, and at
+//! most [`MAX_CONNECTIONS`] are open at once. The owner's request is answered among thousands of
+//! idle or slow connections.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
