@@ -23,7 +23,6 @@ use crate::error::ExecError;
 use crate::provider::{self, Files, Mode};
 use crate::server::Endpoint;
 use crate::shell;
-use crate::store::{Document, FileKind};
 use crate::sys;
 
 /// Variables that would make the command's SDK use something else than the server: keys,
@@ -81,8 +80,7 @@ fn served_config(
         .chain((2..).map(|n| format!("{SERVED_PROFILE}-{n}")))
         .find(|n| !taken(n))
         .unwrap_or_default();
-    let mut doc = Document::parse_owned(FileKind::Config, files.config.to_string())
-        .unwrap_or_else(|_| Document::empty(FileKind::Config));
+    let mut doc = files.config.clone();
     doc.append_section(&name, &[])?;
     let defaults = files.config.profile("default").unwrap_or_default();
     for (key, value) in &defaults {
