@@ -392,12 +392,7 @@ fn sigterm_while_a_dialog_is_open_closes_it() {
     );
     let (_, dialog) = x.wait_window(DIALOG, &[], &mut child);
     let dialog: u32 = dialog.parse().unwrap();
-    // setsid forks when it leads a process group: mfa-session is then its child.
-    let mfa = if common::comm(child.id()) == "setsid" {
-        common::children(child.id())[0]
-    } else {
-        child.id()
-    };
+    let mfa = common::under_setsid(child.id());
     unsafe { libc::kill(mfa as i32, libc::SIGTERM) };
     let out = finish(child);
     assert!(

@@ -505,12 +505,7 @@ fn a_signal_while_mfa_process_runs_ends_its_group() {
             .map(|p| p.parse().unwrap())
             .collect();
         assert_eq!(running.len(), 2);
-        // setsid forks when it leads a process group: mfa-session is then its child.
-        let target = if comm(child.id()) == "setsid" {
-            children(child.id())[0]
-        } else {
-            child.id()
-        };
+        let target = common::under_setsid(child.id());
         signal(target, sig);
         child.wait().unwrap();
         for pid in running {

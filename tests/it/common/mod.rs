@@ -608,3 +608,13 @@ pub fn comm(pid: u32) -> String {
         .trim_end()
         .to_string()
 }
+
+/// The pid of mfa-session started as `setsid -w mfa-session …` (`child`): setsid forks when it
+/// leads a process group, and mfa-session is then its child.
+pub fn under_setsid(child: u32) -> u32 {
+    if comm(child) == "setsid" {
+        children(child)[0]
+    } else {
+        child
+    }
+}
