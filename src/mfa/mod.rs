@@ -7,13 +7,14 @@
 //! (cron, CI, `setsid`) there is nobody to ask: callers get [`MfaError::NoSource`] at once instead
 //! of a process waiting forever. Codes are [`Secret`]s: never in `Debug`, logs or messages.
 
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io;
 
 use crate::session::Secret;
 
 pub mod prompt;
 pub mod source;
+
+pub use prompt::{Prompt, Terminal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MfaError {
@@ -81,17 +82,6 @@ pub fn validate_code(code: &str) -> Result<Secret, MfaError> {
     }
 }
 
-/// A person who can be asked for a code or a choice: the terminal, a dialog, a YubiKey
-/// ([`prompt`]).
-pub trait Prompt {
-    /// A code for `serial`; `again` after AWS rejected the previous one.
-    fn read_code(&mut self, serial: &str, again: bool) -> Result<Secret, MfaError>;
-    /// One of several devices.
-    fn choose(&mut self, devices: &[String]) -> Result<String, MfaError>;
-    /// Who is asked, for `doctor`: "you, at this terminal", "a zenity dialog", ….
-    fn describe(&self) -> String;
-}
-
 /// Where the code of one login comes from, chosen once before anything is asked or called.
 pub enum CodeSource<'a> {
     /// `--code`: used once, never retried.
@@ -139,100 +129,6 @@ impl<'a> CodeSource<'a> {
     }
 }
 
-/// A conversation with the person at the terminal. Generic over its ends so tests can script it.
-pub struct Terminal<R, W> {
-    input: R,
-    output: W,
-}
-
-impl Terminal<BufReader<File>, File> {
-    /// The controlling terminal, or `None` when the process has none.
-    pub fn open() -> Option<Self> {
-        let tty = crate::sys::terminal::open()?;
-        let output = tty.try_clone().ok()?;
-        Some(Terminal {
-            input: BufReader::new(tty),
-            output,
-        })
-    }
-}
-
-impl<R: BufRead, W: Write> Prompt for Terminal<R, W> {
-    fn read_code(&mut self, serial: &str, again: bool) -> Result<Secret, MfaError> {
-        Terminal::read_code(self, serial, again)
-    }
-
-    fn describe(&self) -> String {
-        "you, at this terminal".into()
-    }
-
-    fn choose(&mut self, devices: &[String]) -> Result<String, MfaError> {
-        Terminal::choose(self, devices)
-    }
-}
-
-impl<R: BufRead, W: Write> Terminal<R, W> {
-    pub fn new(input: R, output: W) -> Self {
-        Terminal { input, output }
-    }
-
-    fn ask(&mut self, question: &str) -> Result<String, MfaError> {
-        write!(self.output, "{question}")?;
-        self.output.flush()?;
-        let mut line = String::new();
-        if self.input.read_line(&mut line)? == 0 {
-            writeln!(self.output)?;
-            return Err(MfaError::Cancelled);
-        }
-        Ok(line.trim().to_string())
-    }
-
-    /// Asks for a code for `serial` until one has the right shape (3 tries).
-    pub fn read_code(&mut self, serial: &str, again: bool) -> Result<Secret, MfaError> {
-        if again {
-            writeln!(
-                self.output,
-                "AWS rejected that code; wait for the next one."
-            )?;
-        }
-        let mut last = None;
-        for _ in 0..3 {
-            let answer = self.ask(&format!("MFA code for {serial}: "))?;
-            match validate_code(&answer) {
-                Ok(code) => return Ok(code),
-                Err(e) => {
-                    writeln!(self.output, "{e}")?;
-                    last = Some(e);
-                }
-            }
-        }
-        Err(last.unwrap_or(MfaError::Cancelled))
-    }
-
-    /// Lets the person pick one of several devices.
-    pub fn choose(&mut self, devices: &[String]) -> Result<String, MfaError> {
-        writeln!(
-            self.output,
-            "Several MFA devices are enabled for this user:"
-        )?;
-        for (i, d) in devices.iter().enumerate() {
-            writeln!(self.output, "  {}) {d}", i + 1)?;
-        }
-        for _ in 0..3 {
-            let answer = self.ask(&format!("Use which device [1-{}]? ", devices.len()))?;
-            if let Some(d) = answer
-                .parse::<usize>()
-                .ok()
-                .and_then(|n| n.checked_sub(1))
-                .and_then(|i| devices.get(i))
-            {
-                return Ok(d.clone());
-            }
-        }
-        Err(MfaError::Cancelled)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,33 +140,5 @@ mod tests {
             let e = validate_code(bad).unwrap_err();
             assert!(!e.to_string().contains(bad) || bad.is_empty(), "{e}");
         }
-    }
-
-    #[test]
-    fn prompt_retries_bad_shapes_and_names_the_device() {
-        let mut out = Vec::new();
-        let mut t = Terminal::new(&b"12\n654321\n"[..], &mut out);
-        let code = t.read_code("arn:aws:iam::1:mfa/me", false).unwrap();
-        assert_eq!(code.expose(), "654321");
-        let shown = String::from_utf8(out).unwrap();
-        assert_eq!(
-            shown
-                .matches("MFA code for arn:aws:iam::1:mfa/me: ")
-                .count(),
-            2
-        );
-    }
-
-    #[test]
-    fn end_of_input_cancels() {
-        let mut t = Terminal::new(&b""[..], Vec::new());
-        assert!(matches!(t.read_code("x", false), Err(MfaError::Cancelled)));
-    }
-
-    #[test]
-    fn choose_by_number() {
-        let devices = vec!["a".to_string(), "b".to_string()];
-        let mut t = Terminal::new(&b"9\n2\n"[..], Vec::new());
-        assert_eq!(t.choose(&devices).unwrap(), "b");
     }
 }
