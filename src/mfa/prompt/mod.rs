@@ -419,9 +419,20 @@ mod tests {
     }
 
     /// An executable script in `dir` (the drivers' tests run scripts in place of the programs).
+    ///
+    /// Written by a child `sh`, not by this process: a test on another thread that forks while
+    /// this process holds the file open for writing passes that descriptor to its child until
+    /// the child's exec, and running the script meanwhile fails with "Text file busy"
+    /// (ETXTBSY).
     pub(super) fn script(dir: &Path, name: &str, text: &str) -> PathBuf {
         let p = dir.join(name);
-        std::fs::write(&p, text).unwrap();
+        let status = std::process::Command::new("sh")
+            .args(["-c", r#"printf '%s' "$2" > "$1""#, "sh"])
+            .arg(&p)
+            .arg(text)
+            .status()
+            .unwrap();
+        assert!(status.success(), "writing {} failed: {status}", p.display());
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
         p
     }
