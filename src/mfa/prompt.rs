@@ -18,17 +18,16 @@
 //! profile.
 
 use std::ffi::OsString;
-use std::io::Write;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use super::source::{ChildStderr, PROCESS_TIMEOUT, Ran, RunError, run_bounded};
+use super::source::PROCESS_TIMEOUT;
 use super::{MfaError, Prompt, Terminal, validate_code};
 use crate::env::Env;
 use crate::session::Secret;
+use crate::sys::run::{ChildStderr, Ran, RunError, run_bounded};
 
 /// How long a dialog may stay open before it is closed (a person reads a code off a phone in
 /// far less; nothing may wait forever).
@@ -495,13 +494,8 @@ impl Hint {
             let window = show_hint(&text, &desktop);
             // Until ykman is done (the sender is dropped).
             let _ = rx.recv();
-            if let Some(mut child) = window {
-                let group = libc::pid_t::try_from(child.id()).unwrap_or(libc::pid_t::MAX);
-                // SAFETY: a signal to the process group we created for the hint window.
-                unsafe {
-                    libc::kill(-group, libc::SIGTERM);
-                }
-                let _ = child.wait();
+            if let Some(window) = window {
+                window.close();
             }
         });
         Hint { done, thread }
@@ -516,7 +510,7 @@ impl Hint {
 
 /// Shows `text` where the person sees it: the controlling terminal; else a desktop
 /// notification; else a zenity/kdialog window (returned, to be closed); else our stderr.
-fn show_hint(text: &str, desktop: &Desktop) -> Option<std::process::Child> {
+fn show_hint(text: &str, desktop: &Desktop) -> Option<crate::sys::child::Tree> {
     if write_to_terminal(text) {
         return None;
     }
@@ -544,8 +538,8 @@ fn show_hint(text: &str, desktop: &Desktop) -> Option<std::process::Child> {
             let Some(path) = desktop.find(program) else {
                 continue;
             };
-            let spawned = Command::new(path)
-                .args(args)
+            let mut cmd = Command::new(path);
+            cmd.args(args)
                 .arg(if program == "zenity" {
                     markup(text)
                 } else {
@@ -553,10 +547,8 @@ fn show_hint(text: &str, desktop: &Desktop) -> Option<std::process::Child> {
                 })
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .process_group(0)
-                .spawn();
-            match spawned {
+                .stderr(Stdio::null());
+            match crate::sys::child::spawn(cmd, false) {
                 Ok(child) => return Some(child),
                 Err(e) => tracing::debug!("{program} did not show the hint: {e}"),
             }
@@ -568,18 +560,13 @@ fn show_hint(text: &str, desktop: &Desktop) -> Option<std::process::Child> {
 
 /// Writes `text` on the controlling terminal; `false` when there is none.
 fn write_to_terminal(text: &str) -> bool {
-    let Some(mut tty) = crate::sys::terminal::open() else {
-        return false;
-    };
-    // ykman holds the terminal's foreground meanwhile: with SIGTTOU blocked (in this thread
-    // only) a write from the background is allowed even under `stty tostop`.
-    super::source::without_sigttou(|| writeln!(tty, "{text}").and_then(|()| tty.flush())).is_ok()
+    // ykman holds the terminal's foreground meanwhile: written even from the background.
+    crate::sys::terminal::write_line(text)
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn names_parse_in_any_case_and_unknown_ones_say_where() {
@@ -611,7 +598,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let zenity = dir.path().join("zenity");
         std::fs::write(&zenity, "#!/bin/sh\n").unwrap();
-        std::fs::set_permissions(&zenity, std::fs::Permissions::from_mode(0o755)).unwrap();
+        crate::sys::fs::set_mode_at(&zenity, 0o755).unwrap();
         let desktop = Desktop {
             graphical: true,
             path: Some(dir.path().as_os_str().to_owned()),
@@ -630,7 +617,7 @@ mod tests {
     fn script(dir: &Path, name: &str, text: &str) -> PathBuf {
         let p = dir.join(name);
         std::fs::write(&p, text).unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        crate::sys::fs::set_mode_at(&p, 0o755).unwrap();
         p
     }
 
