@@ -10,7 +10,6 @@
 //! and the only calls are GetCallerIdentity and ListMFADevices, which AWS answers without MFA
 //! even under the usual MFA-enforcing policy. Nothing is written.
 
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -407,13 +406,12 @@ fn file(
             return None;
         }
     };
-    let mode = meta.mode() & 0o7777;
-    // SAFETY: geteuid cannot fail.
-    let me = unsafe { libc::geteuid() };
-    let owner = if meta.uid() == me {
+    let entry = crate::sys::owner::Entry::of(&meta);
+    let mode = entry.mode;
+    let owner = if entry.uid == crate::sys::owner::effective_uid() {
         "yours".to_string()
     } else {
-        format!("owned by uid {}", meta.uid())
+        format!("owned by uid {}", entry.uid)
     };
     let profiles = doc.profiles().profiles.len();
     let detail = format!(

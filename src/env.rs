@@ -48,6 +48,8 @@ pub struct Env {
     pub aws_default_profile: Option<String>,
     /// Which of [`CREDENTIAL_VARS`] are set (names only: their values are secrets).
     pub credential_vars: Vec<&'static str>,
+    /// `%LOCALAPPDATA%` (Windows), when absolute: where the cache goes there.
+    pub local_app_data: Option<PathBuf>,
 }
 
 /// Variables that give the AWS CLI and SDKs credentials ahead of any profile.
@@ -65,14 +67,30 @@ pub const CREDENTIAL_VARS: [&str; 7] = [
 pub fn find_on_path(path: Option<&std::ffi::OsStr>, program: &str) -> Option<PathBuf> {
     std::env::split_paths(path?)
         .filter(|dir| !dir.as_os_str().is_empty())
-        .map(|dir| dir.join(program))
-        .find(|p| is_executable(p))
+        .find_map(|dir| crate::sys::process::executable_in(&dir, program))
 }
 
-/// A regular file with an execute bit.
+/// A file this OS runs (Unix: a regular file with an execute bit).
 pub fn is_executable(p: &std::path::Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    crate::sys::process::is_executable(p)
+}
+
+/// The AWS SDKs' home directory: `HOME`; on Windows then `USERPROFILE`, then `HOMEDRIVE` +
+/// `HOMEPATH` (the Rust SDK's order); `None` leaves it to what the OS says.
+fn sdk_home(
+    windows: bool,
+    home: Option<PathBuf>,
+    user_profile: Option<PathBuf>,
+    drive_and_path: Option<(OsString, OsString)>,
+) -> Option<PathBuf> {
+    if home.is_some() || !windows {
+        return home;
+    }
+    user_profile.or_else(|| {
+        let (mut drive, path) = drive_and_path?;
+        drive.push(path);
+        Some(PathBuf::from(drive))
+    })
 }
 
 impl Env {
@@ -92,9 +110,17 @@ impl Env {
         let non_empty = |v: OsString| (!v.is_empty()).then_some(v);
         let text = |v: OsString| non_empty(v).and_then(|v| v.into_string().ok());
         let mut default_region = None;
+        let (mut home, mut user_profile, mut home_drive, mut home_path) = (None, None, None, None);
         for (k, v) in vars {
             match k.to_str() {
-                Some("HOME") => env.home = non_empty(v).map(PathBuf::from).or(env.home),
+                Some("HOME") => home = non_empty(v).map(PathBuf::from),
+                Some("USERPROFILE") => user_profile = non_empty(v).map(PathBuf::from),
+                Some("HOMEDRIVE") => home_drive = non_empty(v),
+                Some("HOMEPATH") => home_path = non_empty(v),
+                Some("LOCALAPPDATA") => {
+                    env.local_app_data =
+                        non_empty(v).map(PathBuf::from).filter(|p| p.is_absolute());
+                }
                 Some("AWS_PROFILE") => {
                     env.aws_profile = non_empty(v).and_then(|v| v.into_string().ok())
                 }
@@ -127,6 +153,13 @@ impl Env {
             }
         }
         env.region = env.region.or(default_region);
+        env.home = sdk_home(
+            crate::sys::WINDOWS,
+            home,
+            user_profile,
+            home_drive.zip(home_path),
+        )
+        .or(env.home);
         env
     }
 
@@ -164,12 +197,18 @@ impl Env {
     }
 
     /// mfa-session's own cache directory: `$XDG_CACHE_HOME/mfa-session` (an absolute
-    /// `XDG_CACHE_HOME` only), else `~/.cache/mfa-session`.
+    /// `XDG_CACHE_HOME` only), else `~/.cache/mfa-session`; on Windows
+    /// `%LOCALAPPDATA%\mfa-session`, else `~\AppData\Local\mfa-session`.
     pub fn cache_dir(&self) -> Option<PathBuf> {
-        let base = self
-            .xdg_cache_home
-            .clone()
-            .or_else(|| Some(self.home.as_ref()?.join(".cache")))?;
+        let base = if crate::sys::WINDOWS {
+            self.local_app_data
+                .clone()
+                .or_else(|| Some(self.home.as_ref()?.join("AppData").join("Local")))?
+        } else {
+            self.xdg_cache_home
+                .clone()
+                .or_else(|| Some(self.home.as_ref()?.join(".cache")))?
+        };
         Some(base.join("mfa-session"))
     }
 
@@ -184,7 +223,7 @@ impl Env {
 
     /// An executable named `program` (a path, or a name looked up in `PATH`), if one exists.
     pub fn find_program(&self, program: &str) -> Option<PathBuf> {
-        if program.contains('/') {
+        if std::path::Path::new(program).components().count() > 1 {
             let p = PathBuf::from(program);
             return is_executable(&p).then_some(p);
         }
@@ -266,6 +305,17 @@ mod tests {
                 "{relative}"
             );
         }
+    }
+
+    #[test]
+    fn the_home_follows_the_sdks_on_each_platform() {
+        let p = |s: &str| Some(PathBuf::from(s));
+        let pair = Some((OsString::from("D:"), OsString::from("\\Users\\h")));
+        assert_eq!(sdk_home(true, p("/h"), p("C:\\u"), pair.clone()), p("/h"));
+        assert_eq!(sdk_home(true, None, p("C:\\u"), pair.clone()), p("C:\\u"));
+        assert_eq!(sdk_home(true, None, None, pair.clone()), p("D:\\Users\\h"));
+        assert_eq!(sdk_home(true, None, None, None), None);
+        assert_eq!(sdk_home(false, None, p("C:\\u"), pair), None);
     }
 
     #[test]

@@ -12,7 +12,6 @@
 //! ([`crate::server`]) until it exits, then exits with its status (or dies of its signal).
 
 use std::ffi::OsString;
-use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitCode};
 
 use anyhow::Context;
@@ -135,15 +134,6 @@ fn serve_and_wait(
     if let Some(path) = &ctx.credentials_path {
         cmd.env("AWS_SHARED_CREDENTIALS_FILE", path);
     }
-    deferred.not_in(&mut cmd);
-    sys::process::die_with_parent(&mut cmd);
-    // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            sys::process::restore_core_limit();
-            Ok(())
-        });
-    }
     let mut req = session_request(profile.to_string(), opts);
     if req.mode != Mode::Never {
         req.mode = Mode::Background;
@@ -160,10 +150,12 @@ fn serve_and_wait(
             }
         })
         .context("cannot start the credential server")?;
-    let mut child = cmd.spawn().map_err(|source| ExecError {
-        program: program.to_string_lossy().into_owned(),
-        source,
-    })?;
+    // Started with our signal mask before `deferred`, and tied to us: it ends when we do.
+    let (mut child, _tie) =
+        sys::process::spawn_served(cmd, &deferred).map_err(|source| ExecError {
+            program: program.to_string_lossy().into_owned(),
+            source,
+        })?;
     sys::signals::forward_to(child.id());
     drop(deferred);
     let status = child.wait().context("cannot wait for the command")?;
@@ -200,7 +192,7 @@ pub fn run(
         .shell
         .clone()
         .map(OsString::from)
-        .unwrap_or_else(|| "/bin/sh".into());
+        .unwrap_or_else(|| sys::process::DEFAULT_SHELL.into());
     let (program, args) = command
         .split_first()
         .unwrap_or((&shell, &[] as &[OsString]));
@@ -215,9 +207,8 @@ pub fn run(
     for (name, value) in shell::variables(outcome.session(), region.as_deref()) {
         cmd.env(name, value);
     }
-    sys::process::restore_core_limit();
     // Only returns on failure.
-    let source = cmd.exec();
+    let source = sys::process::exec(cmd);
     Err(ExecError {
         program: program.to_string_lossy().into_owned(),
         source,

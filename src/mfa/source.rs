@@ -11,14 +11,13 @@
 //!   by the user and unreadable by group and others — the rule ssh applies to private keys.
 
 use std::io::Read;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use super::{MfaError, validate_code};
 use crate::session::Secret;
+use crate::sys::run::{ChildStderr, RunError, run_bounded};
 
 /// How long an `mfa_process` may take (a hardware key may wait for a touch).
 pub const PROCESS_TIMEOUT: Duration = Duration::from_secs(30);
@@ -167,9 +166,7 @@ fn command_for(line: &str, origin: &str) -> Result<Command, SourceError> {
         origin: origin.to_string(),
     };
     if line.contains(SHELL_SYNTAX) {
-        let mut c = Command::new("/bin/sh");
-        c.arg("-c").arg(line);
-        return Ok(c);
+        return Ok(crate::sys::process::shell_command(line));
     }
     let words = shlex::split(line).ok_or_else(bad)?;
     let (program, args) = words.split_first().ok_or_else(bad)?;
@@ -186,16 +183,6 @@ fn run_process(
 ) -> Result<Secret, SourceError> {
     run_process_within(line, origin, serial, profile, PROCESS_TIMEOUT)
 }
-
-/// After the command itself has exited, how long whatever it left running may keep its output
-/// pipes open before the rest of its process group is killed.
-const LEFTOVER_GRACE: Duration = Duration::from_millis(250);
-
-/// How much of an `mfa_process`'s stdout is read (a code is 6 digits, perhaps after a prompt).
-const MAX_STDOUT: u64 = 4096;
-
-/// How much of its stderr is relayed to ours before the rest is dropped.
-const MAX_STDERR: usize = 64 * 1024;
 
 fn run_process_within(
     line: &str,
@@ -235,256 +222,6 @@ fn run_process_within(
     })
 }
 
-/// What happens to a bounded child's stderr.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ChildStderr {
-    /// Passed on to ours as it comes, escaped (an `mfa_process` asking for a touch).
-    Relay,
-    /// Kept (up to [`MAX_STDERR`] bytes) and returned, for a message if the child fails (a
-    /// dialog's toolkit warnings are noise while it works).
-    Capture,
-}
-
-/// How a bounded child ended. Its stdout may be a code: `Debug` shows only its length.
-pub(crate) struct Ran {
-    pub status: std::process::ExitStatus,
-    /// At most [`MAX_STDOUT`] bytes.
-    pub stdout: Vec<u8>,
-    /// With [`ChildStderr::Capture`]: what it wrote on stderr.
-    pub stderr: Vec<u8>,
-}
-
-impl std::fmt::Debug for Ran {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ran")
-            .field("status", &self.status)
-            .field(
-                "stdout",
-                &format_args!("<{} bytes redacted>", self.stdout.len()),
-            )
-            .field("stderr", &String::from_utf8_lossy(&self.stderr))
-            .finish()
-    }
-}
-
-/// Why a bounded child gave no answer.
-#[derive(Debug)]
-pub(crate) enum RunError {
-    Spawn(std::io::Error),
-    /// It did not finish in time; its whole process group was killed.
-    Timeout,
-}
-
-/// Runs `cmd` as the code sources and prompt programs are run: stdin closed, in its own
-/// process group (killed whole at `timeout`; it gets the terminal's foreground meanwhile),
-/// stdout collected, stderr relayed or captured. Whatever it leaves running in the background
-/// cannot hold us past a short grace.
-pub(crate) fn run_bounded(
-    mut cmd: Command,
-    timeout: Duration,
-    stderr_to: ChildStderr,
-) -> Result<Ran, RunError> {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    // Its own process group, so that at the time limit the whole of it — a shell and whatever
-    // that shell started — is killed. When we own the terminal's foreground, the group gets it
-    // for the duration, so a source asking on /dev/tty (a password manager's unlock) still can.
-    let tty = ForegroundTerminal::ours();
-    match tty.as_ref().map(|t| t.fd) {
-        // SAFETY: only async-signal-safe calls (setpgid, signal, tcsetpgrp, getpid) in the child.
-        Some(fd) => unsafe {
-            cmd.pre_exec(move || {
-                libc::setpgid(0, 0);
-                libc::signal(libc::SIGTTOU, libc::SIG_IGN);
-                libc::tcsetpgrp(fd, libc::getpid());
-                libc::signal(libc::SIGTTOU, libc::SIG_DFL);
-                Ok(())
-            });
-        },
-        // No terminal to hand over (cron, refresh, an IDE): the group alone, which lets the
-        // standard library spawn with posix_spawn instead of fork, a large saving for a
-        // multi-threaded process starting one source per device.
-        None => {
-            cmd.process_group(0);
-        }
-    }
-    let mut child = cmd.spawn().map_err(RunError::Spawn)?;
-    // Killed with us if we are signalled meanwhile: a YubiKey or a dialog is not left held.
-    let _tracked = crate::sys::signals::track_group(child.id());
-    let group = libc::pid_t::try_from(child.id()).unwrap_or(libc::pid_t::MAX);
-    let kill_group = || unsafe {
-        libc::kill(-group, libc::SIGKILL);
-    };
-    let stdout = child.stdout.take().expect("piped");
-    let stderr = child.stderr.take().expect("piped");
-    // Read both pipes on threads, never waiting on them past the deadline: a background child
-    // may hold them open for as long as it likes.
-    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
-    std::thread::spawn(move || {
-        let mut stdout = stdout.take(MAX_STDOUT);
-        let mut buf = [0u8; 1024];
-        while let Ok(n) = stdout.read(&mut buf) {
-            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
-    let captured = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    // Dropped when stderr is closed: what was captured is complete.
-    let (stderr_done, stderr_closed) = std::sync::mpsc::channel::<()>();
-    {
-        let captured = std::sync::Arc::clone(&captured);
-        std::thread::spawn(move || {
-            match stderr_to {
-                ChildStderr::Relay => relay_stderr(stderr),
-                ChildStderr::Capture => capture_stderr(stderr, &captured),
-            }
-            drop(stderr_done);
-        });
-    }
-    let deadline = Instant::now() + timeout;
-    // Most commands answer within milliseconds (`pass otp`, a seed tool): poll often at first,
-    // then every 10 ms.
-    let mut pause = Duration::from_millis(1);
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() >= deadline => {
-                kill_group();
-                let _ = child.wait();
-                drop(tty);
-                return Err(RunError::Timeout);
-            }
-            Ok(None) => {
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_millis(10));
-            }
-            Err(cause) => {
-                kill_group();
-                return Err(RunError::Spawn(cause));
-            }
-        }
-    };
-    // The command has exited; what it printed is in the pipe. Collect it until the pipe closes;
-    // if something it left behind keeps the pipe open, end that group a moment later.
-    let mut out = Vec::new();
-    let mut killed = false;
-    let grace = Instant::now() + LEFTOVER_GRACE;
-    loop {
-        let now = Instant::now();
-        let until = if killed { deadline.max(now) } else { grace };
-        match rx.recv_timeout(until.saturating_duration_since(now)) {
-            Ok(chunk) => out.extend(chunk),
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) if !killed => {
-                kill_group();
-                killed = true;
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break,
-        }
-    }
-    drop(tty);
-    if stderr_to == ChildStderr::Capture {
-        let _ = stderr_closed.recv_timeout(LEFTOVER_GRACE);
-    }
-    let stderr = std::mem::take(&mut *captured.lock().unwrap_or_else(|e| e.into_inner()));
-    Ok(Ran {
-        status,
-        stdout: out,
-        stderr,
-    })
-}
-
-/// Keeps up to [`MAX_STDERR`] bytes of a child's stderr; the rest is read and dropped.
-fn capture_stderr(mut from: impl Read, into: &std::sync::Mutex<Vec<u8>>) {
-    let mut buf = [0u8; 1024];
-    while let Ok(n) = from.read(&mut buf) {
-        if n == 0 {
-            break;
-        }
-        let mut kept = into.lock().unwrap_or_else(|e| e.into_inner());
-        if kept.len() < MAX_STDERR {
-            kept.extend_from_slice(&buf[..n]);
-        }
-    }
-}
-
-/// Passes an `mfa_process`'s stderr on to ours as it comes (a prompt without a line break
-/// included), with control characters escaped, up to [`MAX_STDERR`] bytes; the rest is read
-/// and dropped so the process never blocks on a full pipe.
-fn relay_stderr(mut from: impl Read) {
-    use std::io::Write;
-    let mut buf = [0u8; 1024];
-    let mut relayed = 0;
-    while let Ok(n) = from.read(&mut buf) {
-        if n == 0 {
-            break;
-        }
-        if relayed < MAX_STDERR {
-            let text = String::from_utf8_lossy(&buf[..n]);
-            let shown = crate::text::untrusted_keeping(&text, usize::MAX, true);
-            let mut err = std::io::stderr().lock();
-            let _ = err.write_all(shown.as_bytes());
-            let _ = err.flush();
-            relayed += n;
-        }
-    }
-}
-
-/// The controlling terminal while an `mfa_process` holds its foreground: given back to our
-/// process group on drop.
-struct ForegroundTerminal {
-    fd: libc::c_int,
-}
-
-impl ForegroundTerminal {
-    /// `/dev/tty`, when this process group is its foreground (a person is at it).
-    fn ours() -> Option<ForegroundTerminal> {
-        use std::os::fd::IntoRawFd;
-        let fd = crate::sys::terminal::open()?.into_raw_fd();
-        // SAFETY: plain calls on a file descriptor we own.
-        unsafe {
-            if libc::tcgetpgrp(fd) != libc::getpgrp() {
-                libc::close(fd);
-                return None;
-            }
-            Some(ForegroundTerminal { fd })
-        }
-    }
-}
-
-/// Runs `f` with SIGTTOU blocked in this thread: a process in the background of its terminal
-/// may then write to it or take its foreground back without being stopped.
-pub(crate) fn without_sigttou<T>(f: impl FnOnce() -> T) -> T {
-    // SAFETY: signal-mask calls with valid arguments; the old mask is restored.
-    unsafe {
-        let mut block: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut block);
-        libc::sigaddset(&mut block, libc::SIGTTOU);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &block, &mut old);
-        let out = f();
-        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
-        out
-    }
-}
-
-impl Drop for ForegroundTerminal {
-    fn drop(&mut self) {
-        // We are a background group now: SIGTTOU blocked, taking the terminal back does not
-        // stop us.
-        // SAFETY: terminal calls on our own descriptor.
-        without_sigttou(|| unsafe {
-            libc::tcsetpgrp(self.fd, libc::getpgrp());
-        });
-        // SAFETY: the descriptor is ours and closed once.
-        unsafe {
-            libc::close(self.fd);
-        }
-    }
-}
-
 /// The base32 seed in a TOTP secret file, normalised (no blanks or padding, upper case), after
 /// the checks of the module documentation. The seed is checked to decode.
 pub fn read_seed_file(path: &Path, origin: &str) -> Result<Secret, SourceError> {
@@ -495,39 +232,22 @@ pub fn read_seed_file(path: &Path, origin: &str) -> Result<Secret, SourceError> 
     };
     // Opened without blocking (a FIFO would wait for a writer forever) and checked on the open
     // file, so what is checked is what is read.
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-        .map_err(read_err)?;
-    let meta = file.metadata().map_err(read_err)?;
-    if !meta.file_type().is_file() {
-        return Err(SourceError::Read {
-            path: path.to_path_buf(),
-            origin: origin.to_string(),
-            cause: std::io::Error::new(
+    let (file, meta) = crate::sys::fs::open(path, crate::sys::fs::How::Read).map_err(|e| {
+        read_err(match e {
+            crate::sys::fs::OpenError::NotRegular(_) => std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 "not a regular file (a FIFO, directory or device)",
             ),
+            other => other.into(),
+        })
+    })?;
+    let me = crate::sys::owner::effective_uid();
+    if let Some(why) = crate::sys::fs::private_problem(&file, &meta, |uid| uid == me) {
+        return Err(SourceError::Unsafe {
+            path: path.to_path_buf(),
+            origin: origin.to_string(),
+            why,
         });
-    }
-    let me = unsafe { libc::geteuid() };
-    let unsafe_because = |why: String| SourceError::Unsafe {
-        path: path.to_path_buf(),
-        origin: origin.to_string(),
-        why,
-    };
-    if meta.uid() != me {
-        return Err(unsafe_because(format!(
-            "owned by uid {}, not you (uid {me})",
-            meta.uid()
-        )));
-    }
-    if meta.mode() & 0o077 != 0 {
-        return Err(unsafe_because(format!(
-            "readable or writable by group or others (mode {:o})",
-            meta.mode() & 0o777
-        )));
     }
     // A seed is a few dozen characters; a larger file is not one.
     let mut text = String::new();
@@ -561,10 +281,10 @@ fn totp(seed: &Secret, unix_time: u64) -> Option<Secret> {
     Some(Secret::new(code))
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
+    use std::time::Instant;
 
     // RFC 6238's SHA-1 test seed ("12345678901234567890"), whose codes are published.
     const RFC_SEED: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
@@ -572,7 +292,7 @@ mod tests {
     fn seed_file(dir: &Path, mode: u32, text: &str) -> PathBuf {
         let p = dir.join("seed");
         std::fs::write(&p, text).unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        crate::sys::fs::set_mode_at(&p, mode).unwrap();
         p
     }
 

@@ -21,9 +21,7 @@
 //! session of the source profile instead.
 
 use std::collections::BTreeMap;
-use std::fs::OpenOptions;
 use std::io::Read;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::PathBuf;
 
 use chrono::Utc;
@@ -39,6 +37,7 @@ use crate::provider::request::{DurationText, ROLE_BOUNDS, SessionRequest};
 use crate::provider::{Needs, Outcome, Provider, flight, session_token};
 use crate::session::{self, Holding, Secret, Session};
 use crate::store::{self, fs as store_fs};
+use crate::sys::fs::{self as sys_fs, How, OpenError};
 
 /// The cap for a role assumed from a session.
 const CHAINED_MAX_DURATION: u32 = 3_600;
@@ -119,38 +118,18 @@ pub fn cached(ctx: &Ctx, role: &RoleProfile) -> anyhow::Result<Option<Session>> 
         path: path.clone(),
         source,
     };
-    let file = match OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(&path)
-    {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-            untrusted(&path, "a symbolic link");
+    let (file, meta) = match sys_fs::open(&path, How::ReadNoFollow) {
+        Ok(opened) => opened,
+        Err(OpenError::Missing) => return Ok(None),
+        Err(OpenError::NotRegular(what)) => {
+            untrusted(&path, what);
             return Ok(None);
         }
-        Err(e) => return Err(cache_err(e).into()),
+        Err(OpenError::Io(e)) => return Err(cache_err(e).into()),
     };
-    let meta = file.metadata().map_err(cache_err)?;
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
-    let why = if !meta.is_file() {
-        Some("not a regular file".to_string())
-    } else if !store_fs::owned_by_us(meta.uid(), path.parent().unwrap_or(&path)) {
-        Some(format!(
-            "owned by uid {}, not by you (uid {me})",
-            meta.uid()
-        ))
-    } else if meta.mode() & 0o077 != 0 {
-        Some(format!(
-            "accessible to others (mode {:o})",
-            meta.mode() & 0o777
-        ))
-    } else {
-        None
-    };
-    if let Some(why) = why {
+    let dir = path.parent().unwrap_or(&path);
+    if let Some(why) = sys_fs::private_problem(&file, &meta, |uid| store_fs::owned_by_us(uid, dir))
+    {
         untrusted(&path, &why);
         return Ok(None);
     }

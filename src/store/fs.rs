@@ -17,13 +17,13 @@
 //! the links), a file over [`MAX_FILE_BYTES`] or [`MAX_FILE_LINES`]. A program that writes the file without taking the
 //! lock (an editor) is noticed just before the rename and the edit is redone on its content.
 
-use std::fs::{self, File, Metadata, OpenOptions};
+use std::fs::{self, File, Metadata};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::StoreError;
 use super::doc::{Document, FileKind};
+use crate::sys::fs::{self as sysfs, How, OpenError, Stamp, type_name};
 
 /// Temp files are named after their target so a stale one (left by a crash) is recognisable
 /// and can be cleared by the next writer, which holds the lock.
@@ -41,129 +41,19 @@ pub const MAX_FILE_LINES: usize = 1_000_000;
 /// How many times an edit is redone when another program changed the file under us.
 const MAX_REDO: usize = 3;
 
-/// What identifies the version of a file we read: if any of this differs just before the rename,
-/// someone wrote the file without the lock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Stamp {
-    dev: u64,
-    ino: u64,
-    size: u64,
-    mtime: (i64, i64),
-    ctime: (i64, i64),
-}
-
-impl Stamp {
-    fn of(m: &Metadata) -> Stamp {
-        Stamp {
-            dev: m.dev(),
-            ino: m.ino(),
-            size: m.size(),
-            mtime: (m.mtime(), m.mtime_nsec()),
-            ctime: (m.ctime(), m.ctime_nsec()),
-        }
-    }
-}
-
 /// The file as read for an update: its document and the metadata of that version.
 struct Version {
     doc: Document,
     meta: Metadata,
 }
 
-/// What a file type is called in messages.
-fn type_name(ft: fs::FileType) -> &'static str {
-    if ft.is_dir() {
-        "a directory"
-    } else if ft.is_fifo() {
-        "a FIFO (named pipe)"
-    } else if ft.is_socket() {
-        "a socket"
-    } else if ft.is_block_device() || ft.is_char_device() {
-        "a device"
-    } else if ft.is_symlink() {
-        "a symbolic link"
-    } else {
-        "not a regular file"
-    }
-}
-
 /// Opens `path` for reading (following symlinks) without ever blocking — a FIFO would block an
 /// ordinary open until a writer comes — and checks it is a regular file. `Ok(None)`: missing.
 fn open_regular(path: &Path) -> Result<Option<(File, Metadata)>, OpenError> {
-    let file = match OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-    {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(OpenError::Io(e)),
-    };
-    let meta = file.metadata().map_err(OpenError::Io)?;
-    if !meta.file_type().is_file() {
-        return Err(OpenError::NotRegular(type_name(meta.file_type())));
-    }
-    Ok(Some((file, meta)))
-}
-
-enum OpenError {
-    Io(io::Error),
-    NotRegular(&'static str),
-}
-
-/// Why a write could not keep the file's owner and group, or `None` if it can. Checked before
-/// anything is written, and again by the `fchown` itself.
-fn ownership_problem(meta: &Metadata) -> Option<String> {
-    // SAFETY: plain getters.
-    let (euid, egid) = unsafe { (libc::geteuid(), libc::getegid()) };
-    if euid == 0 {
-        return None;
-    }
-    if meta.uid() != euid {
-        return Some(format!(
-            "it belongs to uid {} and only root can give the new version that owner (you are uid \
-             {euid}); run mfa-session as its owner",
-            meta.uid()
-        ));
-    }
-    if meta.gid() != egid && !in_group(meta.gid()) {
-        return Some(format!(
-            "its group is gid {}, which you are not a member of, so the new version could not \
-             keep it; run mfa-session as a member or change the file's group",
-            meta.gid()
-        ));
-    }
-    None
-}
-
-fn in_group(gid: u32) -> bool {
-    // SAFETY: getgroups with a buffer of the size it reports.
-    unsafe {
-        let n = libc::getgroups(0, std::ptr::null_mut());
-        if n <= 0 {
-            return false;
-        }
-        let mut groups = vec![0 as libc::gid_t; n as usize];
-        let n = libc::getgroups(n, groups.as_mut_ptr());
-        n > 0 && groups[..n as usize].contains(&gid)
-    }
-}
-
-/// Whether this process may create and rename files in `dir` (write and search permission, as
-/// the effective user).
-fn dir_writable(dir: &Path) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
-        return false;
-    };
-    // SAFETY: a valid NUL-terminated path.
-    unsafe {
-        libc::faccessat(
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            libc::W_OK | libc::X_OK,
-            libc::AT_EACCESS,
-        ) == 0
+    match sysfs::open(path, How::Read) {
+        Ok(opened) => Ok(Some(opened)),
+        Err(OpenError::Missing) => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
@@ -207,13 +97,13 @@ impl SharedFile {
         let (file, meta) = match open_regular(path) {
             Ok(Some(opened)) => opened,
             Ok(None) => return Ok(None),
-            Err(OpenError::Io(e)) => return Err(read_err(e)),
             Err(OpenError::NotRegular(what)) => {
                 return Err(StoreError::NotRegular {
                     path: self.path.clone(),
                     what,
                 });
             }
+            Err(e) => return Err(read_err(e.into())),
         };
         let too_large = || StoreError::TooLarge {
             path: self.path.clone(),
@@ -325,13 +215,13 @@ impl SharedFile {
     /// Refuses a file a rename cannot replace faithfully: hard-linked, or with an owner or group
     /// this process cannot give the new version.
     fn check_replaceable(&self, meta: &Metadata) -> Result<(), StoreError> {
-        if meta.nlink() > 1 {
+        if sysfs::link_count(meta) > 1 {
             return Err(StoreError::HardLinked {
                 path: self.path.clone(),
-                links: meta.nlink(),
+                links: sysfs::link_count(meta),
             });
         }
-        if let Some(why) = ownership_problem(meta) {
+        if let Some(why) = sysfs::ownership_problem(meta) {
             return Err(StoreError::Ownership {
                 path: self.path.clone(),
                 why,
@@ -391,7 +281,7 @@ impl SharedFile {
                 existing_dir.display()
             )));
         }
-        if !dir_writable(existing_dir) {
+        if !sysfs::dir_writable(existing_dir) {
             return Err(unwritable(format!(
                 "its directory {} is not writable by you",
                 existing_dir.display()
@@ -408,14 +298,10 @@ impl SharedFile {
                 });
             }
             Ok(_) => {
-                OpenOptions::new()
-                    .write(true)
-                    .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
-                    .open(&lock)
-                    .map_err(|cause| StoreError::Lock {
-                        path: lock.clone(),
-                        cause,
-                    })?;
+                sysfs::open(&lock, How::WriteNoFollow).map_err(|e| StoreError::Lock {
+                    path: lock.clone(),
+                    cause: e.into(),
+                })?;
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(cause) => return Err(StoreError::Lock { path: lock, cause }),
@@ -423,16 +309,16 @@ impl SharedFile {
         let meta = match open_regular(&target) {
             Ok(Some((_, meta))) => meta,
             Ok(None) => return Ok(()),
-            Err(OpenError::Io(cause)) => {
-                return Err(StoreError::Read {
-                    path: self.path.clone(),
-                    cause,
-                });
-            }
             Err(OpenError::NotRegular(what)) => {
                 return Err(StoreError::NotRegular {
                     path: self.path.clone(),
                     what,
+                });
+            }
+            Err(e) => {
+                return Err(StoreError::Read {
+                    path: self.path.clone(),
+                    cause: e.into(),
                 });
             }
         };
@@ -450,15 +336,13 @@ impl SharedFile {
         self.check_replaceable(&meta)?;
         // In a sticky directory (like /tmp) only the file's or the directory's owner may
         // replace it.
-        if let Ok(d) = fs::metadata(&dir) {
-            // SAFETY: a plain getter.
-            let euid = unsafe { libc::geteuid() };
-            if d.mode() & 0o1000 != 0 && euid != 0 && meta.uid() != euid && d.uid() != euid {
-                return Err(unwritable(format!(
-                    "its directory {} is sticky and neither it nor the file is yours",
-                    dir.display()
-                )));
-            }
+        if let Ok(d) = fs::metadata(&dir)
+            && sysfs::sticky_problem(&d, &meta)
+        {
+            return Err(unwritable(format!(
+                "its directory {} is sticky and neither it nor the file is yours",
+                dir.display()
+            )));
         }
         Ok(())
     }
@@ -466,9 +350,10 @@ impl SharedFile {
 
 /// A warning on every write of a file others may read: it holds secrets.
 fn warn_if_exposed(path: &Path, meta: Option<&Metadata>) {
-    let Some(meta) = meta else { return };
-    let mode = meta.mode() & 0o777;
-    if mode & 0o077 != 0 {
+    let Some(mode) = meta.and_then(sysfs::exposed) else {
+        return;
+    };
+    {
         tracing::warn!(
             "{} is readable or writable by group or others (mode {mode:o}) and holds secrets; \
              fix it with: chmod 600 {}",
@@ -681,13 +566,7 @@ pub fn read_private(path: &Path) -> io::Result<Option<String>> {
     let (file, _) = match open_regular(path) {
         Ok(Some(opened)) => opened,
         Ok(None) => return Ok(None),
-        Err(OpenError::Io(e)) => return Err(e),
-        Err(OpenError::NotRegular(what)) => {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("it is {what}, not a regular file"),
-            ));
-        }
+        Err(e) => return Err(e.into()),
     };
     let mut text = String::new();
     file.take(MAX_FILE_BYTES).read_to_string(&mut text)?;
@@ -700,16 +579,13 @@ pub fn read_private(path: &Path) -> io::Result<Option<String>> {
 pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     crate::sys::owner::create_dir_all(dir, 0o700)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".mfa-session-tmp-")
-        .permissions(fs::Permissions::from_mode(0o600))
-        .tempfile_in(dir)?;
+    let mut tmp = sysfs::private_temp_in(dir, ".mfa-session-tmp-")?;
     let meta = tmp.as_file().metadata()?;
-    give_to_directory_owner(tmp.as_file(), &meta, path);
+    sysfs::give_to_directory_owner(tmp.as_file(), &meta, path);
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    File::open(dir)?.sync_all()
+    sysfs::replace(tmp, path)?;
+    sysfs::sync_dir(dir)
 }
 
 enum LockError {
@@ -720,29 +596,11 @@ enum LockError {
 /// Opens (creating it 0600) a lock file: never through a symlink (a dangling one would make us
 /// create its target, as root anywhere), never blocking on a FIFO, and only a regular file.
 fn open_lock_file(path: &Path) -> Result<File, LockError> {
-    match fs::symlink_metadata(path) {
-        Ok(m) if !m.file_type().is_file() => {
-            return Err(LockError::NotRegular(type_name(m.file_type())));
-        }
-        _ => {}
-    }
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-        .map_err(|e| match e.raw_os_error() {
-            Some(libc::ELOOP) => LockError::NotRegular("a symbolic link"),
-            _ => LockError::Io(e),
-        })?;
-    let meta = file.metadata().map_err(LockError::Io)?;
-    if !meta.file_type().is_file() {
-        return Err(LockError::NotRegular(type_name(meta.file_type())));
-    }
-    give_to_directory_owner(&file, &meta, path);
+    let (file, meta) = sysfs::open(path, How::CreateNoFollow).map_err(|e| match e {
+        OpenError::NotRegular(what) => LockError::NotRegular(what),
+        other => LockError::Io(other.into()),
+    })?;
+    sysfs::give_to_directory_owner(&file, &meta, path);
     Ok(file)
 }
 
@@ -761,24 +619,6 @@ pub fn open_lock(path: &Path) -> Result<File, StoreError> {
             what,
         },
     })
-}
-
-/// A lock file root creates in a user's directory (root with `HOME` kept) is given to the
-/// directory's owner: left root's, it would lock that user out of their own next write.
-fn give_to_directory_owner(file: &File, meta: &Metadata, path: &Path) {
-    // SAFETY: a plain getter.
-    if unsafe { libc::geteuid() } != 0 || meta.uid() != 0 {
-        return;
-    }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if let Ok(d) = fs::metadata(dir)
-        && d.uid() != 0
-    {
-        let _ = std::os::unix::fs::fchown(file, Some(d.uid()), Some(d.gid()));
-    }
 }
 
 /// Follows a chain of symlinks to the file they name (which may not exist yet), so the link
@@ -848,24 +688,14 @@ fn write_atomic(
         .unwrap_or_default();
     let prefix = format!(".{file_name}{TMP_MARK}");
     remove_stale_temps(dir, &prefix);
-    let mode = read.map_or(0o600, |m| m.mode() & 0o777);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&prefix)
-        .permissions(fs::Permissions::from_mode(0o600))
-        .tempfile_in(dir)
-        .map_err(WriteError::Io)?;
+    let mode = read.map_or(0o600, sysfs::mode_of);
+    let mut tmp = sysfs::private_temp_in(dir, &prefix).map_err(WriteError::Io)?;
     if let Some(m) = read {
-        let own = tmp.as_file().metadata().map_err(WriteError::Io)?;
-        if (own.uid(), own.gid()) != (m.uid(), m.gid()) {
-            std::os::unix::fs::fchown(tmp.as_file(), Some(m.uid()), Some(m.gid()))
-                .map_err(WriteError::Owner)?;
-        }
+        sysfs::keep_owner(tmp.as_file(), m).map_err(WriteError::Owner)?;
     }
     tmp.write_all(bytes).map_err(WriteError::Io)?;
     // After the chown, which clears setuid/setgid bits anyway.
-    tmp.as_file()
-        .set_permissions(fs::Permissions::from_mode(mode))
-        .map_err(WriteError::Io)?;
+    sysfs::set_mode(tmp.as_file(), mode).map_err(WriteError::Io)?;
     tmp.as_file().sync_all().map_err(WriteError::Io)?;
     // Just before the rename: is the file still the version we read? An editor that ignores
     // the lock may have written it meanwhile; its change must not be lost.
@@ -877,11 +707,9 @@ fn write_atomic(
     if now != read.map(Stamp::of) {
         return Ok(Written::ChangedMeanwhile);
     }
-    tmp.persist(target).map_err(|e| WriteError::Io(e.error))?;
+    sysfs::replace(tmp, target).map_err(WriteError::Io)?;
     // The rename is durable only once the directory entry is.
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(WriteError::Io)?;
+    sysfs::sync_dir(dir).map_err(WriteError::Io)?;
     Ok(Written::Done)
 }
 

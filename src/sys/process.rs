@@ -1,92 +1,20 @@
-//! This process's hardening, and child processes that cannot outlive us.
+//! This process's hardening, the programs it starts for the user, and running one in its
+//! place.
+//!
+//! - [`no_core_dumps`]: no core file or crash dump holds keys, codes or sessions (Unix:
+//!   `RLIMIT_CORE` 0 and, on Linux, not dumpable; Windows: no Windows Error Reporting dialog or
+//!   dump of ours: docs/security.md says what each platform gets).
+//! - [`spawn_served`]: the command `exec --server` serves, which must not outlive us (Linux's
+//!   parent-death signal; a kill-on-close Job Object on Windows; macOS has neither).
+//! - [`exec`]: the command `exec` runs in our place (`execve` on Unix; on Windows, which has no
+//!   such call, it is started, waited for, and its exit code becomes ours, Ctrl-C going to it).
+//! - [`shell_command`]: a command line that needs a shell, as `sh -c` or `cmd.exe /C`.
 
-use std::process::Command;
+#[cfg(unix)]
+#[path = "unix/process.rs"]
+mod imp;
+#[cfg(windows)]
+#[path = "windows/process.rs"]
+mod imp;
 
-/// Makes `cmd`'s process receive SIGTERM when this process dies, however it dies (SIGKILL
-/// included): Linux's parent-death signal. If we are already gone by the time it starts, it
-/// exits at once instead of running orphaned. Elsewhere this does nothing (macOS has no such
-/// signal: docs/security.md says what that means).
-pub fn die_with_parent(cmd: &mut Command) {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::unix::process::CommandExt;
-        // SAFETY: getpid before the fork; prctl, getppid and _exit are async-signal-safe.
-        let parent = unsafe { libc::getpid() };
-        let signal = libc::c_ulong::try_from(libc::SIGTERM).unwrap_or(15);
-        unsafe {
-            cmd.pre_exec(move || {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, signal, 0, 0, 0) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                if libc::getppid() != parent {
-                    libc::_exit(143);
-                }
-                Ok(())
-            });
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = cmd;
-}
-
-/// Raises the soft limit of open files to the hard limit (at most `want`), for a server that
-/// must keep answering while many connections are open; returns the soft limit now in force.
-pub fn raise_open_files(want: u64) -> u64 {
-    // SAFETY: getrlimit/setrlimit with a valid struct.
-    unsafe {
-        let mut lim: libc::rlimit = std::mem::zeroed();
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
-            return 256;
-        }
-        let target = want.min(lim.rlim_max);
-        if lim.rlim_cur < target {
-            let raised = libc::rlimit {
-                rlim_cur: target,
-                rlim_max: lim.rlim_max,
-            };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                return target;
-            }
-        }
-        lim.rlim_cur
-    }
-}
-
-/// The core-file size limit the process started with, restored for a program `exec` runs.
-static CORE_LIMIT: std::sync::OnceLock<libc::rlimit> = std::sync::OnceLock::new();
-
-/// Turns core dumps off for this process: the soft `RLIMIT_CORE` to 0 (the hard limit is kept so
-/// [`restore_core_limit`] can give a program we `exec` the user's own limit back), and on Linux
-/// `PR_SET_DUMPABLE` to 0, which also covers a `core_pattern` that pipes to a handler (those
-/// ignore `RLIMIT_CORE`) and keeps other processes of the user from attaching with ptrace.
-pub fn no_core_dumps() {
-    // SAFETY: plain syscalls on our own process with valid pointers.
-    unsafe {
-        let mut old = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        if libc::getrlimit(libc::RLIMIT_CORE, &mut old) == 0 {
-            let _ = CORE_LIMIT.set(old);
-            let off = libc::rlimit {
-                rlim_cur: 0,
-                rlim_max: old.rlim_max,
-            };
-            libc::setrlimit(libc::RLIMIT_CORE, &off);
-        }
-        #[cfg(target_os = "linux")]
-        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
-    }
-}
-
-/// Gives the core-file limit the process started with back, just before `exec` replaces this
-/// process with the user's command (`execve` resets the dumpable flag by itself). By then the
-/// secrets in our memory are gone with the old image. Async-signal-safe (called after fork).
-pub fn restore_core_limit() {
-    if let Some(old) = CORE_LIMIT.get() {
-        // SAFETY: a plain syscall with a valid pointer.
-        unsafe {
-            libc::setrlimit(libc::RLIMIT_CORE, old);
-        }
-    }
-}
+pub use imp::*;

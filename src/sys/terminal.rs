@@ -1,14 +1,22 @@
-//! The controlling terminal, and the moment it stops being ours.
+//! The person's terminal, and the moment it stops being ours.
 //!
-//! Every prompt, hint and terminal hand-over opens the terminal here. Under `exec --server`
-//! the terminal belongs to the command being served: once [`give_away`] is called, this
-//! process neither reads nor writes it again (a renewal that needs a person then has to use
-//! a dialog, or fail at once), so it can never print a prompt into the command's screen or
-//! steal its keystrokes.
+//! Every prompt, hint and terminal hand-over opens the terminal here: `/dev/tty` on Unix,
+//! `CONIN$`/`CONOUT$` on Windows (the console, whatever stdin and stdout are redirected to).
+//! Under `exec --server` the terminal belongs to the command being served: once [`give_away`]
+//! is called, this process neither reads nor writes it again (a renewal that needs a person
+//! then has to use a dialog, or fail at once), so it can never print a prompt into the
+//! command's screen or steal its keystrokes.
 
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs::File;
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+#[cfg(unix)]
+#[path = "unix/terminal.rs"]
+pub(super) mod imp;
+#[cfg(windows)]
+#[path = "windows/terminal.rs"]
+pub(super) mod imp;
 
 static GIVEN_AWAY: AtomicBool = AtomicBool::new(false);
 
@@ -22,16 +30,27 @@ pub fn given_away() -> bool {
     GIVEN_AWAY.load(Ordering::SeqCst)
 }
 
-/// The controlling terminal (`/dev/tty`) for reading and writing, or `None` when the process
-/// has none or gave it away.
-pub fn open() -> Option<File> {
+/// The two ends of the terminal.
+#[derive(Debug)]
+pub struct Tty {
+    pub input: File,
+    pub output: File,
+}
+
+/// The terminal for reading and writing, or `None` when the process has none or gave it away.
+pub fn open() -> Option<Tty> {
     if given_away() {
         return None;
     }
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(libc::O_NOCTTY | libc::O_CLOEXEC)
-        .open("/dev/tty")
-        .ok()
+    imp::open()
+}
+
+/// Writes `text` and a line break on the terminal, even from the background of it (a hint
+/// while a child holds the foreground); `false` when there is none.
+pub fn write_line(text: &str) -> bool {
+    let Some(mut tty) = open() else {
+        return false;
+    };
+    imp::even_in_background(|| writeln!(tty.output, "{text}").and_then(|()| tty.output.flush()))
+        .is_ok()
 }

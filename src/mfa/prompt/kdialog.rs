@@ -58,7 +58,7 @@ impl Prompt for Kdialog {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::super::tests::script;
     use super::*;

@@ -27,10 +27,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use super::source::{ChildStderr, Ran, RunError, run_bounded};
 use super::{MfaError, validate_code};
 use crate::env::Env;
 use crate::session::Secret;
+use crate::sys::run::{ChildStderr, Ran, RunError, run_bounded};
 
 mod kdialog;
 mod osascript;
@@ -368,10 +368,9 @@ fn failed(prompt: &'static str, ran: &Ran) -> MfaError {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn names_parse_in_any_case_and_unknown_ones_say_where() {
@@ -403,7 +402,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let zenity = dir.path().join("zenity");
         std::fs::write(&zenity, "#!/bin/sh\n").unwrap();
-        std::fs::set_permissions(&zenity, std::fs::Permissions::from_mode(0o755)).unwrap();
+        crate::sys::fs::set_mode_at(&zenity, 0o755).unwrap();
         let desktop = Desktop {
             graphical: true,
             path: Some(dir.path().as_os_str().to_owned()),
@@ -433,7 +432,7 @@ mod tests {
             .status()
             .unwrap();
         assert!(status.success(), "writing {} failed: {status}", p.display());
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        crate::sys::fs::set_mode_at(&p, 0o755).unwrap();
         p
     }
 }

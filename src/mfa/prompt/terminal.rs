@@ -20,10 +20,9 @@ impl Terminal<BufReader<File>, File> {
     /// The controlling terminal, or `None` when the process has none.
     pub fn open() -> Option<Self> {
         let tty = crate::sys::terminal::open()?;
-        let output = tty.try_clone().ok()?;
         Some(Terminal {
-            input: BufReader::new(tty),
-            output,
+            input: BufReader::new(tty.input),
+            output: tty.output,
         })
     }
 }

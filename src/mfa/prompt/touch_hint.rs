@@ -4,15 +4,13 @@
 //! prompt (it asks nothing) and owns its own OS calls: a thread, a window in its own process
 //! group, and the signal that closes it.
 
-use std::io::Write;
-use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use super::Desktop;
 use super::zenity::markup;
-use crate::mfa::source::{ChildStderr, run_bounded};
+use crate::sys::run::{ChildStderr, run_bounded};
 
 /// How long ykman may run before the touch hint is shown (a key that needs no touch answers
 /// in well under this).
@@ -38,13 +36,8 @@ impl Hint {
             let window = show_hint(&text, &desktop);
             // Until ykman is done (the sender is dropped).
             let _ = rx.recv();
-            if let Some(mut child) = window {
-                let group = libc::pid_t::try_from(child.id()).unwrap_or(libc::pid_t::MAX);
-                // SAFETY: a signal to the process group we created for the hint window.
-                unsafe {
-                    libc::kill(-group, libc::SIGTERM);
-                }
-                let _ = child.wait();
+            if let Some(window) = window {
+                window.close();
             }
         });
         Hint { done, thread }
@@ -59,7 +52,7 @@ impl Hint {
 
 /// Shows `text` where the person sees it: the controlling terminal; else a desktop
 /// notification; else a zenity/kdialog window (returned, to be closed); else our stderr.
-fn show_hint(text: &str, desktop: &Desktop) -> Option<std::process::Child> {
+fn show_hint(text: &str, desktop: &Desktop) -> Option<crate::sys::child::Tree> {
     if write_to_terminal(text) {
         return None;
     }
@@ -87,8 +80,8 @@ fn show_hint(text: &str, desktop: &Desktop) -> Option<std::process::Child> {
             let Some(path) = desktop.find(program) else {
                 continue;
             };
-            let spawned = Command::new(path)
-                .args(args)
+            let mut cmd = Command::new(path);
+            cmd.args(args)
                 .arg(if program == "zenity" {
                     markup(text)
                 } else {
@@ -96,10 +89,8 @@ fn show_hint(text: &str, desktop: &Desktop) -> Option<std::process::Child> {
                 })
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .process_group(0)
-                .spawn();
-            match spawned {
+                .stderr(Stdio::null());
+            match crate::sys::child::spawn(cmd, false) {
                 Ok(child) => return Some(child),
                 Err(e) => tracing::debug!("{program} did not show the hint: {e}"),
             }
@@ -111,11 +102,6 @@ fn show_hint(text: &str, desktop: &Desktop) -> Option<std::process::Child> {
 
 /// Writes `text` on the controlling terminal; `false` when there is none.
 fn write_to_terminal(text: &str) -> bool {
-    let Some(mut tty) = crate::sys::terminal::open() else {
-        return false;
-    };
-    // ykman holds the terminal's foreground meanwhile: with SIGTTOU blocked (in this thread
-    // only) a write from the background is allowed even under `stty tostop`.
-    crate::mfa::source::without_sigttou(|| writeln!(tty, "{text}").and_then(|()| tty.flush()))
-        .is_ok()
+    // ykman holds the terminal's foreground meanwhile: written even from the background.
+    crate::sys::terminal::write_line(text)
 }

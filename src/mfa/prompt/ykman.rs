@@ -9,9 +9,10 @@ use std::process::Command;
 
 use super::touch_hint::Hint;
 use super::{Desktop, Prompt, failed, run_error};
-use crate::mfa::source::{ChildStderr, PROCESS_TIMEOUT, run_bounded};
+use crate::mfa::source::PROCESS_TIMEOUT;
 use crate::mfa::{MfaError, validate_code};
 use crate::session::Secret;
+use crate::sys::run::{ChildStderr, run_bounded};
 
 /// The code of a YubiKey OATH account, read with ykman.
 pub struct Ykman {
@@ -108,7 +109,7 @@ impl Prompt for Ykman {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::super::tests::script;
     use super::*;

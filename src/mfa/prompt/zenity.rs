@@ -68,7 +68,7 @@ impl Prompt for Zenity {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 

@@ -1,0 +1,102 @@
+//! Hardening, served commands and `exec` on Windows: no error-reporting dumps of ours, Job
+//! Objects instead of a parent-death signal, and `exec` as start, wait and pass the exit code
+//! on (Windows cannot replace a running process with another).
+
+use std::io;
+use std::os::windows::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+
+use windows_sys::Win32::System::Console::SetConsoleCtrlHandler;
+use windows_sys::Win32::System::Diagnostics::Debug::{
+    SEM_FAILCRITICALERRORS, SEM_NOGPFAULTERRORBOX, SetErrorMode,
+};
+
+use crate::sys::job::Job;
+use crate::sys::signals::Deferred;
+
+/// The shell for a command line that needs one, and for `exec` without a command when `SHELL`
+/// is not set.
+pub const DEFAULT_SHELL: &str = "cmd.exe";
+
+/// `line` run by the shell, as aws-vault does: `cmd.exe /D /S /C "LINE"`, the line passed
+/// verbatim (std's quoting rules are not cmd's).
+pub fn shell_command(line: &str) -> Command {
+    let mut c = Command::new(DEFAULT_SHELL);
+    c.args(["/D", "/S", "/C"]).raw_arg(format!("\"{line}\""));
+    c
+}
+
+/// The extensions a bare program name is tried with, as `cmd.exe` does with `PATHEXT`'s
+/// default.
+const EXTENSIONS: [&str; 4] = ["exe", "com", "bat", "cmd"];
+
+/// `program` in `dir`: the file itself when the name has an extension, else the first of
+/// `program.exe`, `.com`, `.bat`, `.cmd` there.
+pub fn executable_in(dir: &Path, program: &str) -> Option<PathBuf> {
+    let p = dir.join(program);
+    if Path::new(program).extension().is_some() {
+        return p.is_file().then_some(p);
+    }
+    EXTENSIONS
+        .iter()
+        .map(|ext| p.with_extension(ext))
+        .find(|c| c.is_file())
+}
+
+/// A file Windows runs: one with an `.exe`, `.com`, `.bat` or `.cmd` extension.
+pub fn is_executable(p: &Path) -> bool {
+    p.is_file()
+        && p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
+}
+
+/// No Windows Error Reporting dialog or crash handling of ours (`SetErrorMode`): a crash ends
+/// the process without our help. A system-wide `LocalDumps` policy set by an administrator can
+/// still write dumps (docs/security.md).
+pub fn no_core_dumps() {
+    // SAFETY: a plain process-wide setting.
+    unsafe {
+        SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX);
+    }
+}
+
+/// Windows has no per-process limit of open sockets to raise: `want`.
+pub fn raise_open_files(want: u64) -> u64 {
+    want
+}
+
+/// What ties a served command to us: its kill-on-close job, whose last handle is ours, so
+/// Windows ends the command's whole tree when we end, however we end.
+#[derive(Debug)]
+pub struct Tie {
+    _job: Option<Job>,
+}
+
+/// Starts the command `exec --server` serves, in a kill-on-close job.
+pub fn spawn_served(mut cmd: Command, deferred: &Deferred) -> io::Result<(Child, Tie)> {
+    deferred.not_in(&mut cmd);
+    let child = cmd.spawn()?;
+    let job = Job::holding(&child);
+    Ok((child, Tie { _job: job }))
+}
+
+/// Runs `cmd` in our place: Ctrl-C is left to it (it shares our console), it is ended with us,
+/// and its exit code becomes ours. Only returns on failure to start it.
+pub fn exec(cmd: Command) -> io::Error {
+    // SAFETY: ignoring Ctrl-C in this process (a null handler with TRUE).
+    unsafe {
+        SetConsoleCtrlHandler(None, 1);
+    }
+    let (mut child, tie) = match spawn_served(cmd, &crate::sys::signals::defer()) {
+        Ok(started) => started,
+        Err(e) => return e,
+    };
+    let code = match child.wait() {
+        Ok(status) => status.code().unwrap_or(1),
+        Err(e) => return e,
+    };
+    drop(tie);
+    std::process::exit(code)
+}
