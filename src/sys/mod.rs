@@ -14,6 +14,9 @@
 /// the home and the cache directory are): the one `cfg` callers see, as a value.
 pub const WINDOWS: bool = cfg!(windows);
 
+/// Whether this build is for macOS (where `auto` prompts fall back to osascript).
+pub const MACOS: bool = cfg!(target_os = "macos");
+
 pub mod child;
 pub mod fs;
 pub mod owner;

@@ -135,7 +135,7 @@ impl Desktop {
         Desktop {
             graphical: env.display,
             path: env.path.clone(),
-            macos: cfg!(target_os = "macos"),
+            macos: crate::sys::MACOS,
         }
     }
 
