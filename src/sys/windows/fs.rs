@@ -139,7 +139,7 @@ pub(super) fn private_problem(
     if r != 0 {
         return Some(format!(
             "its access control list could not be read ({})",
-            io::Error::from_raw_os_error(r as i32)
+            io::Error::from_raw_os_error(r.cast_signed())
         ));
     }
     let problem = if dacl.is_null() {
