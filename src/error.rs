@@ -1,8 +1,8 @@
 //! The errors that decide what the person reads and which exit code a script sees, in one
 //! place, so scripts and monitoring can rely on them. Every layer raises its own kinds (the
-//! store's, AWS's, the code sources'); the kinds that belong to no lower layer — a profile
-//! that is not set up, no session to give, a role that cannot be assumed, a usage mistake in a
-//! file or flag — are defined here. [`code_for`] maps any of them, wherever it sits in an
+//! store's, AWS's, the code sources', the keyring's and the store moves' in `secrets`); the kinds
+//! that belong to no lower layer — a profile that is not set up, no session to give, a role that
+//! cannot be assumed, a usage mistake in a file or flag — are defined here. [`code_for`] maps any of them, wherever it sits in an
 //! `anyhow` chain, to its exit code. This module imports nothing from the commands.
 //!
 //! | code | meaning |
@@ -31,6 +31,7 @@ use std::path::PathBuf;
 use crate::aws::AwsError;
 use crate::mfa::MfaError;
 use crate::mfa::source::SourceError;
+use crate::secrets::{KeyringError, MigrateError};
 use crate::shell::RenderError;
 use crate::store::StoreError;
 
@@ -175,36 +176,6 @@ pub enum RoleError {
     NoCacheDir,
 }
 
-/// The OS keyring could not give or take a secret. Never carries the secret.
-#[derive(Debug, thiserror::Error)]
-pub enum KeyringError {
-    #[error(
-        "the OS keyring is not available ({detail}): start or unlock your desktop's keyring \
-         (GNOME Keyring, KWallet), or keep this profile's keys in the file with \
-         `mfa-session setup --store file`"
-    )]
-    Unavailable { detail: String },
-    #[error(
-        "the OS keyring is locked, and mfa-session never asks to unlock it: unlock it (log in to \
-         the desktop, or `gnome-keyring-daemon --unlock`), or keep this profile's keys in the \
-         file with `mfa-session setup --store file`"
-    )]
-    Locked,
-    #[error(
-        "the OS keyring did not answer within {seconds} s (is D-Bus or the keyring daemon \
-         stuck?); try again, or keep this profile's keys in the file with `mfa-session setup \
-         --store file`"
-    )]
-    Timeout { seconds: u64 },
-    #[error(
-        "the OS keyring has no entry for {what} although the files say it is there; run \
-         `mfa-session setup --store keyring` again from a file that holds it"
-    )]
-    Missing { what: String },
-    #[error("the OS keyring gave back something else than what was just stored; nothing was moved")]
-    Mismatch,
-}
-
 /// `rotate` stopped. Each message says what exists at AWS and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum RotateError {
@@ -261,12 +232,6 @@ pub enum SetupRefused {
     },
     #[error("the credentials file changed while setup was running; run setup again")]
     Changed,
-    #[error(
-        "[{long_term}] says mfa_store = keyring but also holds an aws_secret_access_key for {id} \
-         that differs from the keyring's; refusing to choose. Remove the line that is wrong \
-         (or the mfa_store line, to use the file), then run setup again"
-    )]
-    KeysInBothPlaces { long_term: String, id: String },
 }
 
 /// `policy --allow-ip` got something that is not an address or CIDR block.
@@ -372,6 +337,12 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
         if cause.is::<KeyringError>() {
             return Exit::NotSetUp;
         }
+        if let Some(e) = cause.downcast_ref::<MigrateError>() {
+            return match e {
+                MigrateError::NoLongTermKeys { .. } => Exit::NotSetUp,
+                MigrateError::KeysInBothPlaces { .. } | MigrateError::Changed => Exit::Refused,
+            };
+        }
         if let Some(e) = cause.downcast_ref::<RotateError>() {
             return match e {
                 RotateError::RoleProfile { .. } | RotateError::WouldDeleteStored { .. } => {
@@ -416,4 +387,41 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
 /// character that came from outside (a file, a server, a process) escaped and the line capped.
 pub fn describe(err: &anyhow::Error) -> String {
     crate::text::untrusted_keeping(&format!("{err:#}"), 4 * crate::text::MAX_SHOWN, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `setup --store` stops with `secrets`' own kinds where `setup` itself would stop with
+    /// these: same words, same exit codes.
+    #[test]
+    fn store_moves_read_and_exit_as_setup_does() {
+        let (profile, long_term, path) = ("p".to_string(), "p-lt".to_string(), PathBuf::from("f"));
+        let moved = anyhow::Error::from(MigrateError::NoLongTermKeys {
+            profile: profile.clone(),
+            long_term: long_term.clone(),
+            path: path.clone(),
+        });
+        let setup = anyhow::Error::from(SetupError::NoLongTermKeys {
+            profile,
+            long_term,
+            path,
+        });
+        assert_eq!(moved.to_string(), setup.to_string());
+        assert_eq!(code_for(&moved), code_for(&setup));
+        let moved = anyhow::Error::from(MigrateError::Changed);
+        let setup = anyhow::Error::from(SetupRefused::Changed);
+        assert_eq!(moved.to_string(), setup.to_string());
+        assert_eq!(code_for(&moved), code_for(&setup));
+        let both = anyhow::Error::from(MigrateError::KeysInBothPlaces {
+            long_term: "p-lt".into(),
+            id: "AKIA1".into(),
+        });
+        assert_eq!(code_for(&both), Exit::Refused);
+        assert_eq!(
+            code_for(&anyhow::Error::from(KeyringError::Locked)),
+            Exit::NotSetUp
+        );
+    }
 }

@@ -15,8 +15,37 @@ use std::collections::HashMap;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::error::KeyringError;
 use crate::session::Secret;
+
+/// The OS keyring could not give or take a secret. Never carries the secret.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyringError {
+    #[error(
+        "the OS keyring is not available ({detail}): start or unlock your desktop's keyring \
+         (GNOME Keyring, KWallet), or keep this profile's keys in the file with \
+         `mfa-session setup --store file`"
+    )]
+    Unavailable { detail: String },
+    #[error(
+        "the OS keyring is locked, and mfa-session never asks to unlock it: unlock it (log in to \
+         the desktop, or `gnome-keyring-daemon --unlock`), or keep this profile's keys in the \
+         file with `mfa-session setup --store file`"
+    )]
+    Locked,
+    #[error(
+        "the OS keyring did not answer within {seconds} s (is D-Bus or the keyring daemon \
+         stuck?); try again, or keep this profile's keys in the file with `mfa-session setup \
+         --store file`"
+    )]
+    Timeout { seconds: u64 },
+    #[error(
+        "the OS keyring has no entry for {what} although the files say it is there; run \
+         `mfa-session setup --store keyring` again from a file that holds it"
+    )]
+    Missing { what: String },
+    #[error("the OS keyring gave back something else than what was just stored; nothing was moved")]
+    Mismatch,
+}
 
 /// How long one keyring operation may take.
 pub const TIMEOUT: Duration = Duration::from_secs(10);

@@ -3,10 +3,32 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{SetupError, SetupRefused};
-use crate::secrets::{self, Store};
+use crate::secrets::{self, KeyringError, Store};
 use crate::session;
 use crate::store::{SharedFile, StoreError};
+
+/// Why a move between the stores stopped before changing anything. The first and last read as
+/// `setup`'s own refusals do (a test in `error.rs` keeps them word for word the same).
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    #[error(
+        "no long-term keys for profile {profile}: [{long_term}] in {path} needs \
+         aws_access_key_id and aws_secret_access_key (your IAM user's access key)"
+    )]
+    NoLongTermKeys {
+        profile: String,
+        long_term: String,
+        path: PathBuf,
+    },
+    #[error(
+        "[{long_term}] says mfa_store = keyring but also holds an aws_secret_access_key for {id} \
+         that differs from the keyring's; refusing to choose. Remove the line that is wrong \
+         (or the mfa_store line, to use the file), then run setup again"
+    )]
+    KeysInBothPlaces { long_term: String, id: String },
+    #[error("the credentials file changed while setup was running; run setup again")]
+    Changed,
+}
 
 /// Moves the secret access key (and a seed) of `[long_term]` of the credentials `file` into
 /// store `to`. Each secret is stored, read back and compared before the file gives it up; the
@@ -23,7 +45,7 @@ pub fn migrate_profile(
     let credentials = file.read()?;
     let path = file.path();
     let lt = credentials.profile(long_term).unwrap_or_default();
-    let no_keys = || SetupError::NoLongTermKeys {
+    let no_keys = || MigrateError::NoLongTermKeys {
         profile: profile.to_string(),
         long_term: long_term.to_string(),
         path: path.to_path_buf(),
@@ -47,7 +69,7 @@ pub fn migrate_profile(
         && let Some(in_keyring) = secrets::keyring_secret_key(&id)?
         && in_keyring.expose() != in_file
     {
-        return Err(SetupRefused::KeysInBothPlaces {
+        return Err(MigrateError::KeysInBothPlaces {
             long_term: long_term.to_string(),
             id,
         }
@@ -63,7 +85,7 @@ pub fn migrate_profile(
                     .as_deref()
                     != Some(secret.expose())
                 {
-                    return Err(anyhow::Error::from(SetupRefused::Changed));
+                    return Err(anyhow::Error::from(MigrateError::Changed));
                 }
                 doc.rename(
                     long_term,
@@ -79,11 +101,10 @@ pub fn migrate_profile(
             ));
         }
         (Store::File, Store::Keyring) => {
-            let secret = secrets::keyring_secret_key(&id)?.ok_or_else(|| {
-                crate::error::KeyringError::Missing {
+            let secret =
+                secrets::keyring_secret_key(&id)?.ok_or_else(|| KeyringError::Missing {
                     what: format!("the secret access key of {id}"),
-                }
-            })?;
+                })?;
             // The file as written, under its lock: who else still reads this key's secret.
             let after = file.update(|doc| {
                 doc.rename(

@@ -18,11 +18,10 @@ mod migrate;
 
 use std::collections::BTreeMap;
 
-use crate::error::KeyringError;
-
 use crate::session::{self, Secret};
 use crate::store::Document;
-pub use migrate::migrate_profile;
+pub use keyring::KeyringError;
+pub use migrate::{MigrateError, migrate_profile};
 
 type Props = BTreeMap<String, String>;
 
