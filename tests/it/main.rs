@@ -15,6 +15,7 @@ mod doctor;
 mod editor_props;
 mod hardening;
 mod login;
+mod platform;
 mod policy;
 mod prompts;
 mod refresh;
