@@ -11,20 +11,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use common::fake_aws::{self, FakeAws, Reply, error_xml};
-use common::{Home, profile};
+use common::{Home, LT_KEY, LT_SECRET, SERIAL, home_with_long_term, profile};
 use predicates::prelude::*;
-
-const LT_KEY: &str = "AKIALONGTERMKEY00001";
-const LT_SECRET: &str = "longTermSecret/K7MDENG/bPxRfiCYEXAMPLEKEY";
-const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
-
-fn home_with_long_term(extra: &str) -> Home {
-    let home = Home::new();
-    home.write_credentials(&format!(
-        "# my keys\n[dev-long-term]\naws_access_key_id = {LT_KEY}\naws_secret_access_key = {LT_SECRET}\n{extra}"
-    ));
-    home
-}
 
 // ---------------------------------------------------------------- against moto
 

@@ -10,10 +10,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::Command as StdCommand;
 
 use common::fake_aws::{self, FakeAws, Reply, error_xml};
-use common::{Home, IamUser, profile};
+use common::{Home, IamUser, ROLE, profile};
 use predicates::prelude::*;
-
-const ROLE: &str = "arn:aws:iam::123456789012:role/Admin";
 
 fn home_with_role(user: &IamUser, role_extra: &str) -> Home {
     let home = Home::new();

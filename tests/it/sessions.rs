@@ -10,30 +10,16 @@ use std::process::Command as StdCommand;
 use std::time::{Duration, Instant};
 
 use common::fake_aws::{self, FakeAws, Reply};
-use common::{Home, profile};
+use common::{Home, LT_SECTION, bin, profile, session_section};
 use predicates::prelude::*;
-
-const LT: &str = "[dev-long-term]\naws_access_key_id = AKIALONGTERMKEY00001\naws_secret_access_key = lt-secret\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n";
-
-fn session_section(name: &str, token: &str, minutes: i64) -> String {
-    format!(
-        "[{name}]\naws_access_key_id = ASIAVALIDSESSION0001\naws_secret_access_key = sess/secret+key\n\
-         aws_session_token = {token}\nexpiration = {}\n",
-        expiring_in(minutes)
-    )
-}
 
 fn home_with_session(minutes: i64) -> Home {
     let home = Home::new();
     home.write_credentials(&format!(
-        "{LT}\n{}",
+        "{LT_SECTION}\n{}",
         session_section("dev", "plain-token", minutes)
     ));
     home
-}
-
-fn bin() -> std::path::PathBuf {
-    assert_cmd::cargo::cargo_bin("mfa-session")
 }
 
 /// Runs `script` in `shell -c`, with the binary on PATH and HOME set; returns stdout.
@@ -64,7 +50,7 @@ fn nasty_home() -> Home {
     let home = Home::new();
     // An indented line continues the value: the token holds a line break.
     home.write_credentials(&format!(
-        "{LT}\n[dev]\naws_access_key_id = ASIAVALIDSESSION0001\naws_secret_access_key = sess/secret+key\n\
+        "{LT_SECTION}\n[dev]\naws_access_key_id = ASIAVALIDSESSION0001\naws_secret_access_key = sess/secret+key\n\
          aws_session_token = {NASTY_FIRST}\n  {NASTY_SECOND}\nexpiration = {}\n",
         expiring_in(600)
     ));
@@ -388,7 +374,7 @@ fn exec_leaves_signals_to_the_command() {
 fn status_table_json_and_exit_codes() {
     let home = Home::new();
     home.write_credentials(&format!(
-        "{LT}\n{}\n[ops-long-term]\naws_access_key_id = AKIAOPS\naws_secret_access_key = x\n\n{}",
+        "{LT_SECTION}\n{}\n[ops-long-term]\naws_access_key_id = AKIAOPS\naws_secret_access_key = x\n\n{}",
         session_section("dev", "t1", 600),
         session_section("ops", "t2", -30),
     ));
@@ -485,7 +471,10 @@ fn status_prompt_is_one_short_line_about_the_profile_in_use() {
     assert!(line == "dev 9h59m\n" || line == "dev 10h00m\n", "{line:?}");
     assert!(out.stderr.is_empty());
     // The profile of an exec shell wins over AWS_PROFILE; an expired session says so, exit 10.
-    home.write_credentials(&format!("{LT}\n{}", session_section("dev", "t", -5)));
+    home.write_credentials(&format!(
+        "{LT_SECTION}\n{}",
+        session_section("dev", "t", -5)
+    ));
     home.cmd()
         .env("AWS_PROFILE", "other")
         .env("MFA_SESSION_PROFILE", "dev")

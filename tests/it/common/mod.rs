@@ -618,3 +618,66 @@ pub fn under_setsid(child: u32) -> u32 {
         child
     }
 }
+
+/// The built binary's path, for tests that start it with `std::process::Command`.
+pub fn bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("mfa-session")
+}
+
+// Fixed fake credentials for the tests against the local fake endpoint (`fake_aws`), which
+// accepts any keys: never sent to AWS.
+
+/// The long-term access key id of `[dev-long-term]`.
+pub const LT_KEY: &str = "AKIALONGTERMKEY00001";
+/// The long-term secret of `[dev-long-term]`; must never appear in output.
+pub const LT_SECRET: &str = "longTermSecret/K7MDENG/bPxRfiCYEXAMPLEKEY";
+/// An MFA device serial.
+pub const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
+/// A role to assume.
+pub const ROLE: &str = "arn:aws:iam::123456789012:role/Admin";
+
+/// A whole `[dev-long-term]` section with keys and a serial, for tests that never call AWS
+/// with it (a valid session sits beside it).
+pub const LT_SECTION: &str = "[dev-long-term]\naws_access_key_id = AKIALONGTERMKEY00001\naws_secret_access_key = lt-secret\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n";
+
+/// A HOME whose credentials file is `# my keys` and `[dev-long-term]` with [`LT_KEY`] and
+/// [`LT_SECRET`], then the lines `extra`.
+pub fn home_with_long_term(extra: &str) -> Home {
+    let home = Home::new();
+    home.write_credentials(&format!(
+        "# my keys\n[dev-long-term]\naws_access_key_id = {LT_KEY}\naws_secret_access_key = {LT_SECRET}\n{extra}"
+    ));
+    home
+}
+
+/// [`home_with_long_term`] with `mfa_serial = SERIAL` before `extra`: no ListMFADevices call.
+pub fn home_with_long_term_and_serial(extra: &str) -> Home {
+    home_with_long_term(&format!("mfa_serial = {SERIAL}\n{extra}"))
+}
+
+/// A `[name]` section holding a session with `token`, expiring `minutes` from now.
+pub fn session_section(name: &str, token: &str, minutes: i64) -> String {
+    format!(
+        "[{name}]\naws_access_key_id = ASIAVALIDSESSION0001\naws_secret_access_key = sess/secret+key\n\
+         aws_session_token = {token}\nexpiration = {}\n",
+        expiring_in(minutes)
+    )
+}
+
+/// The uid and gid of `nobody`, whom the ownership tests hand files to.
+pub const NOBODY: u32 = 65534;
+
+/// The binary as `nobody` (the caller is root), with the same environment as `home.cmd_at`.
+pub fn as_nobody(home: &Home, endpoint: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(bin())
+        .args(args)
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
