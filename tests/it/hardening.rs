@@ -6,13 +6,17 @@
 #![allow(dead_code)]
 
 use crate::common;
+#[cfg(unix)]
 use common::{NOBODY, as_nobody, is_root};
 use common::{in_hours, stderr};
 
 use std::fs;
+#[cfg(unix)]
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+#[cfg(unix)]
 use std::path::Path;
 use std::process::Command as StdCommand;
+#[cfg(unix)]
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -45,6 +49,7 @@ fn login_fails(home: &Home, endpoint: &str, extra: &[&str], code: i32) -> String
 
 // ------------------------------------------------------------------ 3: no core dumps
 
+#[cfg(unix)]
 #[test]
 fn a_crash_leaves_no_core_file_with_the_secret() {
     let pattern = fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap_or_default();
@@ -154,6 +159,7 @@ fn assume_role_with_a_code_is_made_once() {
     assert_eq!(fake.actions(), ["AssumeRole"], "{err}");
 }
 
+#[cfg(unix)]
 #[test]
 fn an_unwritable_directory_fails_before_any_call() {
     if !is_root() {
@@ -240,6 +246,7 @@ fn fake_with_session() -> FakeAws {
     fake
 }
 
+#[cfg(unix)]
 #[test]
 fn an_mfa_process_leaving_a_child_on_its_stdout_does_not_hang_login() {
     let fake = fake_with_session();
@@ -265,6 +272,7 @@ fn an_mfa_process_leaving_a_child_on_its_stdout_does_not_hang_login() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn an_mfa_process_can_still_ask_on_the_terminal_and_its_prompt_lines_are_shown() {
     let fake = fake_with_session();
@@ -290,16 +298,19 @@ fn an_mfa_process_can_still_ask_on_the_terminal_and_its_prompt_lines_are_shown()
 
 // ---------------------------------- 2b, 11, 16: what is not a regular file is refused, at once
 
+#[cfg(unix)]
 fn mkfifo(path: &Path) {
     let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
 }
 
 /// Runs `cmd` with a limit: a test that would hang fails instead.
+#[cfg(unix)]
 fn run_limited(mut cmd: assert_cmd::Command) -> Output {
     cmd.timeout(Duration::from_secs(20)).output().unwrap()
 }
 
+#[cfg(unix)]
 #[test]
 fn fifos_are_refused_without_blocking() {
     let login = ["login", "-p", "dev", "-c", "123456"];
@@ -358,6 +369,7 @@ fn a_lock_path_that_is_a_directory_fails_before_any_call() {
     assert!(fake.actions().is_empty());
 }
 
+#[cfg(unix)]
 #[test]
 fn a_dangling_symlink_at_the_lock_path_is_not_followed() {
     let fake = fake_with_session();
@@ -369,6 +381,7 @@ fn a_dangling_symlink_at_the_lock_path_is_not_followed() {
     assert!(!elsewhere.exists(), "the link's target was created");
 }
 
+#[cfg(unix)]
 #[test]
 fn an_io_error_is_printed_once() {
     let home = Home::new();
@@ -387,14 +400,17 @@ fn an_io_error_is_printed_once() {
 
 // ------------------------------------------ 1, 14: owner, group and mode survive a write
 
+#[cfg(unix)]
 fn chown(path: &Path, uid: u32, gid: u32) {
     std::os::unix::fs::chown(path, Some(uid), Some(gid)).unwrap();
 }
 
+#[cfg(unix)]
 fn mode(path: &Path) -> u32 {
     fs::metadata(path).unwrap().mode() & 0o7777
 }
 
+#[cfg(unix)]
 #[test]
 fn root_writing_a_users_file_keeps_its_owner_and_group() {
     if !is_root() {
@@ -443,6 +459,7 @@ fn root_writing_a_users_file_keeps_its_owner_and_group() {
     assert_eq!((m.uid(), m.gid(), mode(&real)), (0, NOBODY, 0o640));
 }
 
+#[cfg(unix)]
 #[test]
 fn a_group_that_cannot_be_kept_is_refused_with_the_reason() {
     if !is_root() {
@@ -470,6 +487,7 @@ fn a_group_that_cannot_be_kept_is_refused_with_the_reason() {
     assert_eq!(fs::metadata(home.credentials()).unwrap().gid(), 0);
 }
 
+#[cfg(unix)]
 #[test]
 fn a_hard_linked_file_is_refused() {
     let fake = fake_with_session();
@@ -481,6 +499,7 @@ fn a_hard_linked_file_is_refused() {
     assert_eq!(fs::metadata(&other).unwrap().nlink(), 2);
 }
 
+#[cfg(unix)]
 #[test]
 fn unsafe_modes_are_warned_about_and_special_bits_dropped() {
     let fake = fake_with_session();
@@ -950,6 +969,7 @@ fn waiting_too_long_for_a_lock_has_its_own_exit_code() {
 
 /// A credentials file bind-mounted on its own (as `docker run -v ~/.aws/credentials:…` does)
 /// cannot be replaced by a rename: refused before any call, the code not spent.
+#[cfg(unix)]
 #[test]
 fn a_bind_mounted_credentials_file_is_refused_before_any_call() {
     if !is_root() {

@@ -632,6 +632,7 @@ fn a_bad_code_is_refused_without_echoing_it() {
     assert!(fake.actions().is_empty());
 }
 
+#[cfg(unix)]
 #[test]
 fn no_terminal_and_no_code_fails_at_once() {
     let fake = FakeAws::start();
@@ -678,6 +679,7 @@ fn long_term_keys_in_the_session_section_are_never_overwritten() {
 /// Long-term keys in `[P]` next to a `[P-long-term]` are refused before GetSessionToken, for
 /// `login` and for a cron `refresh` alike: the emulator sees no call, no code is spent, and the
 /// message says what is wrong and that `setup` removes the copy.
+#[cfg(unix)]
 #[test]
 fn a_copy_of_the_long_term_keys_in_the_session_section_spends_no_code() {
     let moto = common::moto();
@@ -766,6 +768,7 @@ fn secrets_never_reach_stderr_even_at_trace() {
     }
 }
 
+#[cfg(unix)]
 #[test]
 fn prompts_on_the_real_terminal_and_asks_again_after_a_rejected_code() {
     let fake = FakeAws::start();
