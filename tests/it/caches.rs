@@ -3,21 +3,14 @@
 //! `XDG_CACHE_HOME`, hostile lock paths and very long profile names. Each through the binary.
 
 use crate::common;
-use common::{in_hours, is_root, stderr};
+use common::{LT_KEY, LT_SECRET, NOBODY, ROLE, SERIAL, as_nobody, in_hours, is_root, stderr};
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
-use std::process::{Command as StdCommand, Output};
 
 use common::Home;
 use common::fake_aws::{self, FakeAws, Reply};
-
-const LT_KEY: &str = "AKIALONGTERMKEY00001";
-const LT_SECRET: &str = "longTermSecret/K7MDENG/bPxRfiCYEXAMPLEKEY";
-const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
-const ROLE: &str = "arn:aws:iam::123456789012:role/Admin";
-const NOBODY: u32 = 65534;
 
 /// An endpoint that answers GetSessionToken and AssumeRole with a session.
 fn fake() -> FakeAws {
@@ -61,21 +54,6 @@ fn owners(dir: &Path) -> Vec<(PathBuf, u32)> {
         }
     }
     out
-}
-
-/// The binary as `nobody`, with the same environment as `home.cmd_at`.
-fn as_nobody(home: &Home, endpoint: &str, args: &[&str]) -> Output {
-    StdCommand::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(assert_cmd::cargo::cargo_bin("mfa-session"))
-        .args(args)
-        .env_clear()
-        .env("HOME", home.path())
-        .env("PATH", std::env::var_os("PATH").unwrap())
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
 }
 
 fn chown_all(path: &Path, uid: u32) {

@@ -176,6 +176,7 @@ fn examples_headers_are_followed_by_examples() {
 /// `scripts/dist` looks for the release binary where cargo puts it: under `CARGO_TARGET_DIR`
 /// when that is set (scripts/test-package builds a whole distribution that way; this checks,
 /// without a release build, which path it uses).
+#[cfg(unix)]
 #[test]
 fn dist_looks_for_the_binary_under_cargo_target_dir() {
     let dir = tempfile::tempdir().unwrap();

@@ -6,28 +6,22 @@
 #![allow(dead_code)]
 
 use crate::common;
-use common::{in_hours, is_root, stderr};
+#[cfg(unix)]
+use common::{NOBODY, as_nobody, is_root};
+use common::{in_hours, stderr};
 
 use std::fs;
+#[cfg(unix)]
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+#[cfg(unix)]
 use std::path::Path;
-use std::process::{Command as StdCommand, Output, Stdio};
+use std::process::Command as StdCommand;
+#[cfg(unix)]
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::Home;
 use common::fake_aws::{self, FakeAws, Reply};
-
-const LT_KEY: &str = "AKIALONGTERMKEY00001";
-const LT_SECRET: &str = "longTermSecret/K7MDENG/bPxRfiCYEXAMPLEKEY";
-const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
-
-fn home_with_long_term(extra: &str) -> Home {
-    let home = Home::new();
-    home.write_credentials(&format!(
-        "# my keys\n[dev-long-term]\naws_access_key_id = {LT_KEY}\naws_secret_access_key = {LT_SECRET}\nmfa_serial = {SERIAL}\n{extra}"
-    ));
-    home
-}
+use common::{Home, LT_KEY, LT_SECRET, SERIAL, home_with_long_term_and_serial};
 
 /// A login that must fail: its exit code, one line on stderr, no panic, no secret, the
 /// credentials file unchanged. Returns stderr.
@@ -55,6 +49,7 @@ fn login_fails(home: &Home, endpoint: &str, extra: &[&str], code: i32) -> String
 
 // ------------------------------------------------------------------ 3: no core dumps
 
+#[cfg(unix)]
 #[test]
 fn a_crash_leaves_no_core_file_with_the_secret() {
     let pattern = fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap_or_default();
@@ -67,7 +62,7 @@ fn a_crash_leaves_no_core_file_with_the_secret() {
     }
     let fake = FakeAws::start();
     fake.on("GetSessionToken", vec![Reply::Hang]);
-    let home = home_with_long_term("");
+    let home = home_with_long_term_and_serial("");
     let cwd = tempfile::tempdir().unwrap();
     let bin = assert_cmd::cargo::cargo_bin("mfa-session");
     let mut child = StdCommand::new("bash")
@@ -124,7 +119,7 @@ fn a_call_with_a_code_is_made_once_whatever_happens() {
                 fake_aws::error_xml("sts", code, "try later"),
             )],
         );
-        let home = home_with_long_term("");
+        let home = home_with_long_term_and_serial("");
         let err = login_fails(&home, &fake.url, &[], 7);
         assert!(err.contains(says) && err.contains("not retried"), "{err}");
         assert_eq!(fake.actions(), ["GetSessionToken"], "{err}");
@@ -132,7 +127,7 @@ fn a_call_with_a_code_is_made_once_whatever_happens() {
     // A timeout: one request, reported as a timeout.
     let fake = FakeAws::start();
     fake.on("GetSessionToken", vec![Reply::Hang]);
-    let home = home_with_long_term("");
+    let home = home_with_long_term_and_serial("");
     let err = login_fails(&home, &fake.url, &["--timeout", "1s"], 7);
     assert!(err.contains("timed out"), "{err}");
     assert_eq!(fake.actions(), ["GetSessionToken"]);
@@ -148,7 +143,7 @@ fn assume_role_with_a_code_is_made_once() {
             fake_aws::error_xml("sts", "ServiceUnavailable", "busy"),
         )],
     );
-    let home = home_with_long_term("");
+    let home = home_with_long_term_and_serial("");
     home.write_config(&format!(
         "[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = dev\n\
          mfa_serial = {SERIAL}\n"
@@ -164,6 +159,7 @@ fn assume_role_with_a_code_is_made_once() {
     assert_eq!(fake.actions(), ["AssumeRole"], "{err}");
 }
 
+#[cfg(unix)]
 #[test]
 fn an_unwritable_directory_fails_before_any_call() {
     if !is_root() {
@@ -171,7 +167,7 @@ fn an_unwritable_directory_fails_before_any_call() {
         return;
     }
     let fake = fake_with_session();
-    let home = home_with_long_term("");
+    let home = home_with_long_term_and_serial("");
     chown(home.path(), NOBODY, NOBODY);
     chown(&home.credentials(), NOBODY, NOBODY);
     // ~/.aws is root's and read-only for nobody: no temp file, no lock file can be made there.
@@ -230,7 +226,7 @@ fn unusable_sts_answers_are_refused_and_nothing_is_written() {
                 fake_aws::session_xml_with(id, secret, token, expiration),
             )],
         );
-        let home = home_with_long_term("");
+        let home = home_with_long_term_and_serial("");
         let err = login_fails(&home, &fake.url, &[], 1);
         assert!(
             err.contains("unusable response") && err.contains(says),
@@ -250,10 +246,11 @@ fn fake_with_session() -> FakeAws {
     fake
 }
 
+#[cfg(unix)]
 #[test]
 fn an_mfa_process_leaving_a_child_on_its_stdout_does_not_hang_login() {
     let fake = fake_with_session();
-    let home = home_with_long_term("");
+    let home = home_with_long_term_and_serial("");
     let start = Instant::now();
     let out = home
         .cmd_at(&fake.url)
@@ -275,10 +272,11 @@ fn an_mfa_process_leaving_a_child_on_its_stdout_does_not_hang_login() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn an_mfa_process_can_still_ask_on_the_terminal_and_its_prompt_lines_are_shown() {
     let fake = fake_with_session();
-    let home = home_with_long_term("");
+    let home = home_with_long_term_and_serial("");
     let bin = assert_cmd::cargo::cargo_bin("mfa-session");
     // A password manager's unlock: reads /dev/tty (which needs the terminal's foreground), then
     // prints a prompt line and the code on the last line.
@@ -300,16 +298,19 @@ fn an_mfa_process_can_still_ask_on_the_terminal_and_its_prompt_lines_are_shown()
 
 // ---------------------------------- 2b, 11, 16: what is not a regular file is refused, at once
 
+#[cfg(unix)]
 fn mkfifo(path: &Path) {
     let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
 }
 
 /// Runs `cmd` with a limit: a test that would hang fails instead.
+#[cfg(unix)]
 fn run_limited(mut cmd: assert_cmd::Command) -> Output {
     cmd.timeout(Duration::from_secs(20)).output().unwrap()
 }
 
+#[cfg(unix)]
 #[test]
 fn fifos_are_refused_without_blocking() {
     let login = ["login", "-p", "dev", "-c", "123456"];
@@ -328,7 +329,7 @@ fn fifos_are_refused_without_blocking() {
         "{err}"
     );
     // The config file.
-    let home = home_with_long_term("");
+    let home = home_with_long_term_and_serial("");
     mkfifo(&home.config());
     let out = run_limited({
         let mut c = home.cmd_at("http://127.0.0.1:9");
@@ -340,13 +341,13 @@ fn fifos_are_refused_without_blocking() {
     assert!(err.contains("FIFO"), "{err}");
     // The lock file: refused before any call (preflight), file unchanged.
     let fake = fake_with_session();
-    let home = home_with_long_term("");
+    let home = home_with_long_term_and_serial("");
     mkfifo(&home.path().join(".aws/credentials.lock"));
     let err = login_fails(&home, &fake.url, &[], 3);
     assert!(err.contains("credentials.lock is a FIFO"), "{err}");
     assert!(fake.actions().is_empty(), "checked before the network");
     // The TOTP seed file.
-    let home = home_with_long_term("mfa_totp_secret_file = ~/.aws/seed\n");
+    let home = home_with_long_term_and_serial("mfa_totp_secret_file = ~/.aws/seed\n");
     mkfifo(&home.path().join(".aws/seed"));
     let out = run_limited({
         let mut c = home.cmd_at("http://127.0.0.1:9");
@@ -361,17 +362,18 @@ fn fifos_are_refused_without_blocking() {
 #[test]
 fn a_lock_path_that_is_a_directory_fails_before_any_call() {
     let fake = fake_with_session();
-    let home = home_with_long_term("");
+    let home = home_with_long_term_and_serial("");
     fs::create_dir(home.path().join(".aws/credentials.lock")).unwrap();
     let err = login_fails(&home, &fake.url, &[], 3);
     assert!(err.contains("is a directory"), "{err}");
     assert!(fake.actions().is_empty());
 }
 
+#[cfg(unix)]
 #[test]
 fn a_dangling_symlink_at_the_lock_path_is_not_followed() {
     let fake = fake_with_session();
-    let home = home_with_long_term("");
+    let home = home_with_long_term_and_serial("");
     let elsewhere = home.path().join("created-through-the-link");
     symlink(&elsewhere, home.path().join(".aws/credentials.lock")).unwrap();
     let err = login_fails(&home, &fake.url, &[], 3);
@@ -379,6 +381,7 @@ fn a_dangling_symlink_at_the_lock_path_is_not_followed() {
     assert!(!elsewhere.exists(), "the link's target was created");
 }
 
+#[cfg(unix)]
 #[test]
 fn an_io_error_is_printed_once() {
     let home = Home::new();
@@ -397,31 +400,17 @@ fn an_io_error_is_printed_once() {
 
 // ------------------------------------------ 1, 14: owner, group and mode survive a write
 
-const NOBODY: u32 = 65534;
-
+#[cfg(unix)]
 fn chown(path: &Path, uid: u32, gid: u32) {
     std::os::unix::fs::chown(path, Some(uid), Some(gid)).unwrap();
 }
 
+#[cfg(unix)]
 fn mode(path: &Path) -> u32 {
     fs::metadata(path).unwrap().mode() & 0o7777
 }
 
-/// The binary as `nobody` (when we are root), with the same environment as `home.cmd_at`.
-fn as_nobody(home: &Home, endpoint: &str, args: &[&str]) -> Output {
-    StdCommand::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(assert_cmd::cargo::cargo_bin("mfa-session"))
-        .args(args)
-        .env_clear()
-        .env("HOME", home.path())
-        .env("PATH", std::env::var_os("PATH").unwrap())
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
+#[cfg(unix)]
 #[test]
 fn root_writing_a_users_file_keeps_its_owner_and_group() {
     if !is_root() {
@@ -429,7 +418,7 @@ fn root_writing_a_users_file_keeps_its_owner_and_group() {
         return;
     }
     let fake = fake_with_session();
-    let home = home_with_long_term("");
+    let home = home_with_long_term_and_serial("");
     // A user's file, reached by root with HOME kept (sudo) and through a symlink.
     let real = home.path().join("dotfiles/aws-credentials");
     fs::create_dir(home.path().join("dotfiles")).unwrap();
@@ -470,6 +459,7 @@ fn root_writing_a_users_file_keeps_its_owner_and_group() {
     assert_eq!((m.uid(), m.gid(), mode(&real)), (0, NOBODY, 0o640));
 }
 
+#[cfg(unix)]
 #[test]
 fn a_group_that_cannot_be_kept_is_refused_with_the_reason() {
     if !is_root() {
@@ -477,7 +467,7 @@ fn a_group_that_cannot_be_kept_is_refused_with_the_reason() {
         return;
     }
     let fake = fake_with_session();
-    let home = home_with_long_term("");
+    let home = home_with_long_term_and_serial("");
     for d in [home.path(), &home.path().join(".aws")] {
         chown(d, NOBODY, NOBODY);
     }
@@ -497,10 +487,11 @@ fn a_group_that_cannot_be_kept_is_refused_with_the_reason() {
     assert_eq!(fs::metadata(home.credentials()).unwrap().gid(), 0);
 }
 
+#[cfg(unix)]
 #[test]
 fn a_hard_linked_file_is_refused() {
     let fake = fake_with_session();
-    let home = home_with_long_term("");
+    let home = home_with_long_term_and_serial("");
     let other = home.path().join("backup-of-credentials");
     fs::hard_link(home.credentials(), &other).unwrap();
     let err = login_fails(&home, &fake.url, &[], 3);
@@ -508,10 +499,11 @@ fn a_hard_linked_file_is_refused() {
     assert_eq!(fs::metadata(&other).unwrap().nlink(), 2);
 }
 
+#[cfg(unix)]
 #[test]
 fn unsafe_modes_are_warned_about_and_special_bits_dropped() {
     let fake = fake_with_session();
-    let home = home_with_long_term("");
+    let home = home_with_long_term_and_serial("");
     fs::set_permissions(home.credentials(), fs::Permissions::from_mode(0o644)).unwrap();
     let out = home
         .cmd_at(&fake.url)
@@ -527,7 +519,7 @@ fn unsafe_modes_are_warned_about_and_special_bits_dropped() {
     );
     assert_eq!(mode(&path), 0o644, "the mode is the user's choice");
     // setuid, setgid and sticky bits do not survive a write.
-    let home = home_with_long_term("");
+    let home = home_with_long_term_and_serial("");
     let path = home.credentials();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o7600)).unwrap();
     home.cmd_at(&fake.url)
@@ -732,13 +724,13 @@ fn bad_keys_and_settings_are_one_line_exit_9_before_any_call() {
         err.contains("aws_access_key_id") && err.contains("0x01"),
         "{err}"
     );
-    let home = home_with_long_term("");
+    let home = home_with_long_term_and_serial("");
     home.write_config("[profile dev]\nregion = ../../x y\n");
     let err = login_fails(&home, &fake.url, &[], 9);
     assert!(err.contains("not a region name"), "{err}");
     for region in ["../x", "us east 1", "eu-west-1\u{1b}"] {
         let err = login_fails(
-            &home_with_long_term(""),
+            &home_with_long_term_and_serial(""),
             &fake.url,
             &["--region", region],
             9,
@@ -751,7 +743,7 @@ fn bad_keys_and_settings_are_one_line_exit_9_before_any_call() {
         "http://",
         "http://h:99999",
     ] {
-        let err = login_fails(&home_with_long_term(""), url, &[], 9);
+        let err = login_fails(&home_with_long_term_and_serial(""), url, &[], 9);
         assert!(err.contains("endpoint URL"), "{url}: {err}");
     }
     assert!(fake.actions().is_empty());
@@ -773,7 +765,7 @@ fn server_text_is_escaped_and_capped() {
             fake_aws::error_xml("sts", "AccessDenied", &hostile),
         )],
     );
-    let home = home_with_long_term("");
+    let home = home_with_long_term_and_serial("");
     let err = login_fails(&home, &fake.url, &[], 6);
     assert!(
         !err.contains('\u{9b}') && !err.contains('\u{202e}'),
@@ -794,7 +786,7 @@ fn a_timeout_under_a_second_is_a_usage_error() {
     let fake = fake_with_session();
     for t in ["0", "0s", "500ms"] {
         // clap's usage error: its own few lines, exit 2.
-        let out = home_with_long_term("")
+        let out = home_with_long_term_and_serial("")
             .cmd_at(&fake.url)
             .args(["login", "-p", "dev", "-c", "123456", "--timeout", t])
             .output()
@@ -832,7 +824,7 @@ fn empty_garbled_and_truncated_answers_say_so() {
     for (reply, code, says) in cases {
         let fake = FakeAws::start();
         fake.on("GetSessionToken", vec![reply.clone()]);
-        let err = login_fails(&home_with_long_term(""), &fake.url, &[], code);
+        let err = login_fails(&home_with_long_term_and_serial(""), &fake.url, &[], code);
         assert!(err.contains(says), "{reply:?}: {err}");
         assert!(!err.contains("no error message"), "{err}");
     }
@@ -844,7 +836,7 @@ fn empty_garbled_and_truncated_answers_say_so() {
 fn huge_files_and_values_are_refused_quickly() {
     let fake = fake_with_session();
     // 25 million comment lines (50 MB): once 8 s and 3.8 GB, now refused before parsing.
-    let home = home_with_long_term("");
+    let home = home_with_long_term_and_serial("");
     let mut text = home.read_credentials();
     text.push_str(&"#\n".repeat(25_000_000));
     home.write_credentials(&text);
@@ -857,7 +849,7 @@ fn huge_files_and_values_are_refused_quickly() {
         start.elapsed()
     );
     // Under the size limit but over the line limit.
-    let mut text = home_with_long_term("").read_credentials();
+    let mut text = home_with_long_term_and_serial("").read_credentials();
     text.push_str(&"#\n".repeat(1_100_000));
     home.write_credentials(&text);
     let err = login_fails(&home, &fake.url, &[], 3);
@@ -977,6 +969,7 @@ fn waiting_too_long_for_a_lock_has_its_own_exit_code() {
 
 /// A credentials file bind-mounted on its own (as `docker run -v ~/.aws/credentials:…` does)
 /// cannot be replaced by a rename: refused before any call, the code not spent.
+#[cfg(unix)]
 #[test]
 fn a_bind_mounted_credentials_file_is_refused_before_any_call() {
     if !is_root() {
@@ -984,7 +977,7 @@ fn a_bind_mounted_credentials_file_is_refused_before_any_call() {
         return;
     }
     let fake = fake_with_session();
-    let home = home_with_long_term("");
+    let home = home_with_long_term_and_serial("");
     let outside = home.path().join("mounted-from");
     fs::copy(home.credentials(), &outside).unwrap();
     let before = fs::read(&outside).unwrap();
@@ -1020,7 +1013,7 @@ fn a_bind_mounted_credentials_file_is_refused_before_any_call() {
 /// is named as such, not as "incomplete keys".
 #[test]
 fn bad_profile_names_and_unreadable_expirations_are_named() {
-    let home = home_with_long_term(
+    let home = home_with_long_term_and_serial(
         "\n[dev]\naws_access_key_id = ASIAX\naws_secret_access_key = s\naws_session_token = t\nexpiration = tomorrow-ish\n",
     );
     for args in [

@@ -11,20 +11,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use common::fake_aws::{self, FakeAws, Reply, error_xml};
-use common::{Home, profile};
+use common::{Home, LT_KEY, LT_SECRET, SERIAL, home_with_long_term, profile};
 use predicates::prelude::*;
-
-const LT_KEY: &str = "AKIALONGTERMKEY00001";
-const LT_SECRET: &str = "longTermSecret/K7MDENG/bPxRfiCYEXAMPLEKEY";
-const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
-
-fn home_with_long_term(extra: &str) -> Home {
-    let home = Home::new();
-    home.write_credentials(&format!(
-        "# my keys\n[dev-long-term]\naws_access_key_id = {LT_KEY}\naws_secret_access_key = {LT_SECRET}\n{extra}"
-    ));
-    home
-}
 
 // ---------------------------------------------------------------- against moto
 
@@ -644,6 +632,7 @@ fn a_bad_code_is_refused_without_echoing_it() {
     assert!(fake.actions().is_empty());
 }
 
+#[cfg(unix)]
 #[test]
 fn no_terminal_and_no_code_fails_at_once() {
     let fake = FakeAws::start();
@@ -690,6 +679,7 @@ fn long_term_keys_in_the_session_section_are_never_overwritten() {
 /// Long-term keys in `[P]` next to a `[P-long-term]` are refused before GetSessionToken, for
 /// `login` and for a cron `refresh` alike: the emulator sees no call, no code is spent, and the
 /// message says what is wrong and that `setup` removes the copy.
+#[cfg(unix)]
 #[test]
 fn a_copy_of_the_long_term_keys_in_the_session_section_spends_no_code() {
     let moto = common::moto();
@@ -778,6 +768,7 @@ fn secrets_never_reach_stderr_even_at_trace() {
     }
 }
 
+#[cfg(unix)]
 #[test]
 fn prompts_on_the_real_terminal_and_asks_again_after_a_rejected_code() {
     let fake = FakeAws::start();

@@ -11,14 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Home, IamUser, calls};
+use common::{Home, IamUser, bin, calls};
 
 const DIALOG: &str = "^mfa-session: MFA code$";
 const HINT: &str = "^mfa-session: YubiKey$";
-
-fn bin() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("mfa-session")
-}
 
 fn on_path(program: &str) -> bool {
     std::env::split_paths(&std::env::var_os("PATH").unwrap()).any(|d| d.join(program).is_file())

@@ -6,14 +6,13 @@
 
 use crate::common;
 
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command as StdCommand;
 
 use common::fake_aws::{self, FakeAws, Reply, error_xml};
-use common::{Home, IamUser, profile};
+use common::{Home, IamUser, ROLE, profile};
 use predicates::prelude::*;
-
-const ROLE: &str = "arn:aws:iam::123456789012:role/Admin";
 
 fn home_with_role(user: &IamUser, role_extra: &str) -> Home {
     let home = Home::new();
@@ -63,6 +62,7 @@ fn caller_arn(home: &Home, moto: &str, profile: Option<&str>, env: &[(String, St
 }
 
 /// `export --format dotenv` parsed into pairs, for handing to another process.
+#[cfg(unix)]
 fn exported(home: &Home, moto: &str, profile: &str) -> Vec<(String, String)> {
     let out = home.no_tty(moto, &["export", "-p", profile, "--format", "dotenv"]);
     assert!(
@@ -80,6 +80,7 @@ fn exported(home: &Home, moto: &str, profile: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+#[cfg(unix)]
 #[test]
 fn a_role_logged_in_with_a_code_is_exported_and_used_by_the_aws_cli() {
     let moto = common::moto();
@@ -139,6 +140,7 @@ fn a_role_logged_in_with_a_code_is_exported_and_used_by_the_aws_cli() {
         .stdout(predicate::str::contains("role via work"));
 }
 
+#[cfg(unix)]
 #[test]
 fn a_role_is_assumed_from_an_existing_mfa_session_without_code_or_terminal() {
     let moto = common::moto();
@@ -294,6 +296,7 @@ fn duration_errors_are_explained_in_one_line() {
     let _ = fake_aws::SESSION_KEY_ID;
 }
 
+#[cfg(unix)]
 #[test]
 fn refresh_renews_a_role_from_the_source_session_unattended() {
     let moto = common::moto();
@@ -442,6 +445,7 @@ sys.exit(7)
 /// Issue 20, item 12: a cached role session records what it was assumed with (role, source
 /// profile, external id, session name, MFA serial); after the profile is edited, the next
 /// export or credential-process assumes the role again instead of serving the old session.
+#[cfg(unix)]
 #[test]
 fn a_cached_role_session_is_not_served_after_the_profile_changes() {
     let moto = common::moto();

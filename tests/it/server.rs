@@ -5,7 +5,7 @@
 //! mfa-session, however it is ended.
 
 use crate::common;
-use common::{children, comm, expiring_in};
+use common::{LT_SECTION, children, comm, session_section};
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -14,16 +14,6 @@ use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
 use common::Home;
-
-const LT: &str = "[dev-long-term]\naws_access_key_id = AKIALONGTERMKEY00001\naws_secret_access_key = lt-secret\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n";
-
-fn session_section(name: &str, minutes: i64) -> String {
-    format!(
-        "[{name}]\naws_access_key_id = ASIAVALIDSESSION0001\naws_secret_access_key = sess/secret+key\n\
-         aws_session_token = stored-token\nexpiration = {}\n",
-        expiring_in(minutes)
-    )
-}
 
 /// Polls `done` every 10 ms; fails the test after `secs` instead of sleeping a fixed time.
 fn wait_until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
@@ -231,7 +221,10 @@ new STSClient({}).send(new GetCallerIdentityCommand({}))
 #[test]
 fn endpoint_answers_its_owner_among_slow_connections() {
     let home = Home::new();
-    home.write_credentials(&format!("{LT}\n{}", session_section("dev", 600)));
+    home.write_credentials(&format!(
+        "{LT_SECTION}\n{}",
+        session_section("dev", "stored-token", 600)
+    ));
     let (mut server, url, token) = serving(&home, "dev", "120");
     let pid = server.id();
     let addr = url
@@ -292,7 +285,10 @@ fn endpoint_answers_its_owner_among_slow_connections() {
 #[test]
 fn renewals_under_exec_server_never_read_the_terminal() {
     let home = Home::new();
-    home.write_credentials(&format!("{LT}\n{}", session_section("dev", 600)));
+    home.write_credentials(&format!(
+        "{LT_SECTION}\n{}",
+        session_section("dev", "stored-token", 600)
+    ));
     let script = home.path().join("child.py");
     std::fs::write(
         &script,
@@ -421,7 +417,10 @@ except urllib.error.HTTPError as e:
 #[test]
 fn the_served_command_dies_with_exec_server() {
     let home = Home::new();
-    home.write_credentials(&format!("{LT}\n{}", session_section("dev", 600)));
+    home.write_credentials(&format!(
+        "{LT_SECTION}\n{}",
+        session_section("dev", "stored-token", 600)
+    ));
     let (mut server, _, _) = serving(&home, "dev", "3011");
     let pid = server.id();
     let mut command = 0;
@@ -439,7 +438,10 @@ fn the_served_command_dies_with_exec_server() {
 #[test]
 fn an_early_sigterm_never_orphans_the_command() {
     let home = Home::new();
-    home.write_credentials(&format!("{LT}\n{}", session_section("dev", 600)));
+    home.write_credentials(&format!(
+        "{LT_SECTION}\n{}",
+        session_section("dev", "stored-token", 600)
+    ));
     let bin = assert_cmd::cargo::cargo_bin("mfa-session");
     let seconds = format!("30{}", std::process::id() % 1000 + 100);
     for i in 0..40u64 {
@@ -482,7 +484,7 @@ fn a_signal_while_mfa_process_runs_ends_its_group() {
         let home = Home::new();
         let pids = home.path().join("pids");
         home.write_credentials(&format!(
-            "{LT}mfa_process = echo $$ > {p}.tmp; sleep 60 & echo $! >> {p}.tmp; mv {p}.tmp {p}; wait\n",
+            "{LT_SECTION}mfa_process = echo $$ > {p}.tmp; sleep 60 & echo $! >> {p}.tmp; mv {p}.tmp {p}; wait\n",
             p = pids.display()
         ));
         let mut child = StdCommand::new("setsid")

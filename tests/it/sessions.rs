@@ -3,46 +3,36 @@
 //! exit codes and signals, status's table, JSON and exit codes.
 
 use crate::common;
-use common::{children, comm, expiring_in};
+use common::expiring_in;
+#[cfg(unix)]
+use common::{children, comm};
 
-use std::path::Path;
 use std::process::Command as StdCommand;
+#[cfg(unix)]
 use std::time::{Duration, Instant};
 
-use common::fake_aws::{self, FakeAws, Reply};
-use common::{Home, profile};
+use common::fake_aws::FakeAws;
+#[cfg(unix)]
+use common::fake_aws::{self, Reply};
+use common::{Home, LT_SECTION, bin, profile, session_section};
 use predicates::prelude::*;
-
-const LT: &str = "[dev-long-term]\naws_access_key_id = AKIALONGTERMKEY00001\naws_secret_access_key = lt-secret\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n";
-
-fn session_section(name: &str, token: &str, minutes: i64) -> String {
-    format!(
-        "[{name}]\naws_access_key_id = ASIAVALIDSESSION0001\naws_secret_access_key = sess/secret+key\n\
-         aws_session_token = {token}\nexpiration = {}\n",
-        expiring_in(minutes)
-    )
-}
 
 fn home_with_session(minutes: i64) -> Home {
     let home = Home::new();
     home.write_credentials(&format!(
-        "{LT}\n{}",
+        "{LT_SECTION}\n{}",
         session_section("dev", "plain-token", minutes)
     ));
     home
 }
 
-fn bin() -> std::path::PathBuf {
-    assert_cmd::cargo::cargo_bin("mfa-session")
-}
-
 /// Runs `script` in `shell -c`, with the binary on PATH and HOME set; returns stdout.
 fn run_shell(shell: &str, home: &Home, script: &str) -> std::process::Output {
-    let path = format!(
-        "{}:{}",
-        bin().parent().unwrap().display(),
-        std::env::var("PATH").unwrap()
-    );
+    let path = std::env::join_paths(
+        std::iter::once(bin().parent().unwrap().to_path_buf())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
     StdCommand::new(shell)
         .args(["-c", script])
         .env_clear()
@@ -64,7 +54,7 @@ fn nasty_home() -> Home {
     let home = Home::new();
     // An indented line continues the value: the token holds a line break.
     home.write_credentials(&format!(
-        "{LT}\n[dev]\naws_access_key_id = ASIAVALIDSESSION0001\naws_secret_access_key = sess/secret+key\n\
+        "{LT_SECTION}\n[dev]\naws_access_key_id = ASIAVALIDSESSION0001\naws_secret_access_key = sess/secret+key\n\
          aws_session_token = {NASTY_FIRST}\n  {NASTY_SECOND}\nexpiration = {}\n",
         expiring_in(600)
     ));
@@ -94,6 +84,7 @@ fn check_nasty(shell: &str, format: &str, script: &str) {
     assert_eq!(region, "eu-west-1|unset");
 }
 
+#[cfg(unix)]
 #[test]
 fn posix_shells_evaluate_exports_inertly() {
     let script = r#"AWS_PROFILE=dev; eval "$(mfa-session export --no-login --format FORMAT)" || exit 9
@@ -104,6 +95,7 @@ printf '%s|%s' "$AWS_REGION" "${AWS_PROFILE-unset}" > region.out"#;
     }
 }
 
+#[cfg(unix)]
 #[test]
 fn fish_evaluates_exports_inertly() {
     let script = r#"mfa-session export --no-login --format FORMAT | source; or exit 9
@@ -115,7 +107,7 @@ printf '%s|%s' "$AWS_REGION" "$p" > region.out"#;
 
 #[test]
 fn powershell_evaluates_exports_inertly_when_present() {
-    let Ok(pwsh) = which("pwsh") else {
+    let Ok(pwsh) = which(&format!("pwsh{}", std::env::consts::EXE_SUFFIX)) else {
         eprintln!("pwsh is not installed here (Debian's archive has no PowerShell): skipped");
         return;
     };
@@ -127,10 +119,8 @@ $p = if ($Env:AWS_PROFILE) { $Env:AWS_PROFILE } else { "unset" }
 }
 
 fn which(name: &str) -> Result<std::path::PathBuf, ()> {
-    std::env::var("PATH")
-        .unwrap()
-        .split(':')
-        .map(|d| Path::new(d).join(name))
+    std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|d| d.join(name))
         .find(|p| p.exists())
         .ok_or(())
 }
@@ -202,6 +192,7 @@ fn a_valid_session_makes_no_network_call() {
     assert!(fake.actions().is_empty());
 }
 
+#[cfg(unix)]
 #[test]
 fn an_expired_session_without_a_terminal_prints_nothing_and_explains() {
     let fake = FakeAws::start();
@@ -228,6 +219,7 @@ fn an_expired_session_without_a_terminal_prints_nothing_and_explains() {
     assert_eq!(home.read_credentials(), before);
 }
 
+#[cfg(unix)]
 #[test]
 fn export_logs_in_first_prompting_on_the_terminal_not_stdout() {
     let fake = FakeAws::start();
@@ -317,6 +309,7 @@ fn credential_process_is_used_by_the_aws_cli_and_boto3() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), token);
 }
 
+#[cfg(unix)]
 #[test]
 fn exec_passes_the_session_and_the_exit_code() {
     let home = home_with_session(600);
@@ -347,6 +340,7 @@ fn exec_passes_the_session_and_the_exit_code() {
 
 /// exec replaces mfa-session: the command runs as the very process that was started, so a
 /// spawn-and-wait implementation (a child with a new pid) fails here.
+#[cfg(unix)]
 #[test]
 fn exec_runs_the_command_in_its_own_process() {
     let home = home_with_session(600);
@@ -364,6 +358,7 @@ fn exec_runs_the_command_in_its_own_process() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), pid.to_string());
 }
 
+#[cfg(unix)]
 #[test]
 fn exec_leaves_signals_to_the_command() {
     let home = home_with_session(600);
@@ -388,7 +383,7 @@ fn exec_leaves_signals_to_the_command() {
 fn status_table_json_and_exit_codes() {
     let home = Home::new();
     home.write_credentials(&format!(
-        "{LT}\n{}\n[ops-long-term]\naws_access_key_id = AKIAOPS\naws_secret_access_key = x\n\n{}",
+        "{LT_SECTION}\n{}\n[ops-long-term]\naws_access_key_id = AKIAOPS\naws_secret_access_key = x\n\n{}",
         session_section("dev", "t1", 600),
         session_section("ops", "t2", -30),
     ));
@@ -443,6 +438,7 @@ fn status_table_json_and_exit_codes() {
         .stderr(predicate::str::contains("no managed profiles"));
 }
 
+#[cfg(unix)]
 #[test]
 fn exec_without_a_command_starts_the_shell_with_a_marker() {
     let home = home_with_session(600);
@@ -485,7 +481,10 @@ fn status_prompt_is_one_short_line_about_the_profile_in_use() {
     assert!(line == "dev 9h59m\n" || line == "dev 10h00m\n", "{line:?}");
     assert!(out.stderr.is_empty());
     // The profile of an exec shell wins over AWS_PROFILE; an expired session says so, exit 10.
-    home.write_credentials(&format!("{LT}\n{}", session_section("dev", "t", -5)));
+    home.write_credentials(&format!(
+        "{LT_SECTION}\n{}",
+        session_section("dev", "t", -5)
+    ));
     home.cmd()
         .env("AWS_PROFILE", "other")
         .env("MFA_SESSION_PROFILE", "dev")
@@ -502,6 +501,7 @@ fn status_prompt_is_one_short_line_about_the_profile_in_use() {
 
 /// `exec --server` keeps mfa-session alongside the command: a SIGTERM sent to it reaches the
 /// command, and mfa-session ends as the command did (here: killed by that signal).
+#[cfg(unix)]
 #[test]
 fn exec_server_passes_signals_and_status_through() {
     use std::os::unix::process::ExitStatusExt;
@@ -540,6 +540,7 @@ fn exec_server_passes_signals_and_status_through() {
 }
 
 /// Polls `done` every 5 ms; fails the test after 10 s instead of sleeping a fixed time.
+#[cfg(unix)]
 fn wait_until(what: &str, done: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while !done() {

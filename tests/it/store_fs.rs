@@ -5,9 +5,12 @@
 //! how logins, refreshes and cron jobs meet in real life: separate processes and one lock file.
 
 use std::fs;
+#[cfg(unix)]
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+#[cfg(unix)]
+use std::process::Output;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
@@ -129,7 +132,9 @@ fn fifty_concurrent_writers_lose_nothing() {
 
 /// A tiny deterministic generator, seeded per run, so kill times differ but a failure can be
 /// reproduced from the printed seed.
+#[cfg(unix)]
 struct XorShift(u64);
+#[cfg(unix)]
 impl XorShift {
     fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
@@ -139,6 +144,7 @@ impl XorShift {
     }
 }
 
+#[cfg(unix)]
 #[test]
 fn sigkill_during_writes_leaves_old_or_new_file() {
     let dir = temp_dir();
@@ -208,6 +214,7 @@ fn sigkill_during_writes_leaves_old_or_new_file() {
     assert!(stray_temps(dir.path()).is_empty());
 }
 
+#[cfg(unix)]
 #[test]
 fn modes_are_kept_and_new_files_are_private() {
     let dir = temp_dir();
@@ -238,6 +245,7 @@ fn modes_are_kept_and_new_files_are_private() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn writes_through_a_symlink_and_keeps_it() {
     let dir = temp_dir();
@@ -313,6 +321,7 @@ fn unchanged_documents_are_not_rewritten() {
 }
 
 /// Runs a child without root's power to ignore permissions (as `nobody` when we are root).
+#[cfg(unix)]
 fn run_unprivileged(op: &str, file: &Path, arg: &str) -> Output {
     let mut cmd = child_cmd(op, file, arg);
     if unsafe { libc::geteuid() } == 0 {
@@ -328,10 +337,12 @@ fn run_unprivileged(op: &str, file: &Path, arg: &str) -> Output {
     cmd.output().unwrap()
 }
 
+#[cfg(unix)]
 fn open_dir(dir: &Path) {
     fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
 }
 
+#[cfg(unix)]
 #[test]
 fn unreadable_file_gives_a_clear_error() {
     let dir = temp_dir();
@@ -351,6 +362,7 @@ fn unreadable_file_gives_a_clear_error() {
     assert_eq!(fs::read_to_string(&path).unwrap(), "[p]\nk = v\n");
 }
 
+#[cfg(unix)]
 #[test]
 fn unwritable_directory_gives_a_clear_error() {
     let dir = temp_dir();

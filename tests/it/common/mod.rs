@@ -62,6 +62,7 @@ impl Home {
 
     /// Runs the binary as cron would: no controlling terminal (`setsid`), stdin closed, only
     /// HOME, PATH and the endpoint in the environment.
+    #[cfg(unix)]
     pub fn no_tty(&self, endpoint: &str, args: &[&str]) -> std::process::Output {
         std::process::Command::new("setsid")
             .arg("-w")
@@ -81,6 +82,7 @@ impl Home {
     /// at once, with no prompt to wait for: the terminal keeps what is typed until it is read).
     /// Returns what the terminal showed. Fails the test, rather than hanging, when a prompt does
     /// not come or the command does not end within 60 s.
+    #[cfg(unix)]
     pub fn on_terminal(
         &self,
         endpoint: &str,
@@ -330,6 +332,7 @@ pub fn profile(text: &str, name: &str) -> std::collections::BTreeMap<String, Str
 /// with a login keyring created and unlocked with a test password, its files under the test's
 /// HOME. Both die with this value. Fails loudly when the Debian packages are missing
 /// (`scripts/setup-test-env` installs `dbus-daemon`, `gnome-keyring` and `libsecret-tools`).
+#[cfg(unix)]
 pub struct SecretService {
     /// The bus address to hand to mfa-session as `DBUS_SESSION_BUS_ADDRESS`.
     pub bus: String,
@@ -338,6 +341,7 @@ pub struct SecretService {
     home: PathBuf,
 }
 
+#[cfg(unix)]
 impl SecretService {
     pub fn start(home: &Home) -> SecretService {
         use std::io::Write;
@@ -463,6 +467,7 @@ impl SecretService {
     }
 }
 
+#[cfg(unix)]
 impl Drop for SecretService {
     fn drop(&mut self) {
         let _ = self.keyring.kill();
@@ -550,6 +555,7 @@ pub fn long_term(name: &str, user: &IamUser, extra: &str) -> String {
 }
 
 /// The device seed in a file of the given mode.
+#[cfg(unix)]
 pub fn seed_file(home: &Home, name: &str, user: &IamUser, mode: u32) -> String {
     use std::os::unix::fs::PermissionsExt;
     let path = home.path().join(format!("{name}.totp"));
@@ -583,6 +589,7 @@ pub fn in_hours(h: i64) -> String {
 }
 
 /// Whether the tests run as root (the ownership tests need it).
+#[cfg(unix)]
 pub fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
@@ -593,6 +600,7 @@ pub fn stderr(out: &std::process::Output) -> String {
 }
 
 /// The direct children of a process, from /proc.
+#[cfg(unix)]
 pub fn children(pid: u32) -> Vec<u32> {
     std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
         .unwrap_or_default()
@@ -602,6 +610,7 @@ pub fn children(pid: u32) -> Vec<u32> {
 }
 
 /// The command name of a running process, from /proc ("" once it is gone).
+#[cfg(unix)]
 pub fn comm(pid: u32) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/comm"))
         .unwrap_or_default()
@@ -611,10 +620,76 @@ pub fn comm(pid: u32) -> String {
 
 /// The pid of mfa-session started as `setsid -w mfa-session …` (`child`): setsid forks when it
 /// leads a process group, and mfa-session is then its child.
+#[cfg(unix)]
 pub fn under_setsid(child: u32) -> u32 {
     if comm(child) == "setsid" {
         children(child)[0]
     } else {
         child
     }
+}
+
+/// The built binary's path, for tests that start it with `std::process::Command`.
+pub fn bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("mfa-session")
+}
+
+// Fixed fake credentials for the tests against the local fake endpoint (`fake_aws`), which
+// accepts any keys: never sent to AWS.
+
+/// The long-term access key id of `[dev-long-term]`.
+pub const LT_KEY: &str = "AKIALONGTERMKEY00001";
+/// The long-term secret of `[dev-long-term]`; must never appear in output.
+pub const LT_SECRET: &str = "longTermSecret/K7MDENG/bPxRfiCYEXAMPLEKEY";
+/// An MFA device serial.
+pub const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
+/// A role to assume.
+pub const ROLE: &str = "arn:aws:iam::123456789012:role/Admin";
+
+/// A whole `[dev-long-term]` section with keys and a serial, for tests that never call AWS
+/// with it (a valid session sits beside it).
+pub const LT_SECTION: &str = "[dev-long-term]\naws_access_key_id = AKIALONGTERMKEY00001\naws_secret_access_key = lt-secret\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n";
+
+/// A HOME whose credentials file is `# my keys` and `[dev-long-term]` with [`LT_KEY`] and
+/// [`LT_SECRET`], then the lines `extra`.
+pub fn home_with_long_term(extra: &str) -> Home {
+    let home = Home::new();
+    home.write_credentials(&format!(
+        "# my keys\n[dev-long-term]\naws_access_key_id = {LT_KEY}\naws_secret_access_key = {LT_SECRET}\n{extra}"
+    ));
+    home
+}
+
+/// [`home_with_long_term`] with `mfa_serial = SERIAL` before `extra`: no ListMFADevices call.
+pub fn home_with_long_term_and_serial(extra: &str) -> Home {
+    home_with_long_term(&format!("mfa_serial = {SERIAL}\n{extra}"))
+}
+
+/// A `[name]` section holding a session with `token`, expiring `minutes` from now.
+pub fn session_section(name: &str, token: &str, minutes: i64) -> String {
+    format!(
+        "[{name}]\naws_access_key_id = ASIAVALIDSESSION0001\naws_secret_access_key = sess/secret+key\n\
+         aws_session_token = {token}\nexpiration = {}\n",
+        expiring_in(minutes)
+    )
+}
+
+/// The uid and gid of `nobody`, whom the ownership tests hand files to.
+#[cfg(unix)]
+pub const NOBODY: u32 = 65534;
+
+/// The binary as `nobody` (the caller is root), with the same environment as `home.cmd_at`.
+#[cfg(unix)]
+pub fn as_nobody(home: &Home, endpoint: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(bin())
+        .args(args)
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
 }
