@@ -5,9 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{DIALOG_TITLE, Dialog, Prompt, PromptKind};
-use crate::mfa::MfaError;
-use crate::session::Secret;
+use super::{DIALOG_TITLE, Dialog, PromptKind};
 
 /// A kdialog password dialog.
 #[derive(Debug)]
@@ -44,24 +42,11 @@ impl Dialog for Kdialog {
     }
 }
 
-impl Prompt for Kdialog {
-    fn describe(&self) -> String {
-        self.describe_dialog()
-    }
-
-    fn read_code(&mut self, serial: &str, again: bool) -> Result<Secret, MfaError> {
-        self.ask_code(serial, again)
-    }
-
-    fn choose(&mut self, devices: &[String]) -> Result<String, MfaError> {
-        self.ask_choice(devices)
-    }
-}
-
 #[cfg(all(test, unix))]
 mod tests {
     use super::super::tests::script;
     use super::*;
+    use crate::mfa::{MfaError, Prompt};
 
     #[test]
     fn a_dialog_answer_comes_from_stdout_and_cancel_is_exit_1() {

@@ -259,6 +259,21 @@ fn auto(desktop: &Desktop) -> Option<Box<dyn Prompt>> {
 /// What sets one password dialog program apart (its name, its path, the commands that ask for
 /// hidden text and for a choice); what they share (the questions, the bound, telling Cancel
 /// from a failure) is given here, and each driver's [`Prompt`] uses it.
+/// Every dialog is a [`Prompt`] through the shared question loop below.
+impl<D: Dialog> Prompt for D {
+    fn describe(&self) -> String {
+        self.describe_dialog()
+    }
+
+    fn read_code(&mut self, serial: &str, again: bool) -> Result<Secret, MfaError> {
+        self.ask_code(serial, again)
+    }
+
+    fn choose(&mut self, devices: &[String]) -> Result<String, MfaError> {
+        self.ask_choice(devices)
+    }
+}
+
 trait Dialog {
     /// The driver, for messages.
     const KIND: PromptKind;

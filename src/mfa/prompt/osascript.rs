@@ -7,9 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{DIALOG_TIMEOUT, DIALOG_TITLE, Dialog, Prompt, PromptKind};
-use crate::mfa::MfaError;
-use crate::session::Secret;
+use super::{DIALOG_TIMEOUT, DIALOG_TITLE, Dialog, PromptKind};
 
 /// An osascript dialog.
 #[derive(Debug)]
@@ -73,19 +71,5 @@ impl Dialog for Osascript {
         .arg(text)
         .args(devices);
         c
-    }
-}
-
-impl Prompt for Osascript {
-    fn describe(&self) -> String {
-        self.describe_dialog()
-    }
-
-    fn read_code(&mut self, serial: &str, again: bool) -> Result<Secret, MfaError> {
-        self.ask_code(serial, again)
-    }
-
-    fn choose(&mut self, devices: &[String]) -> Result<String, MfaError> {
-        self.ask_choice(devices)
     }
 }

@@ -6,9 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{DIALOG_TITLE, Dialog, Prompt, PromptKind};
-use crate::mfa::MfaError;
-use crate::session::Secret;
+use super::{DIALOG_TITLE, Dialog, PromptKind};
 
 /// A zenity password dialog.
 #[derive(Debug)]
@@ -51,20 +49,6 @@ impl Dialog for Zenity {
             .args(["--column", "MFA device"])
             .args(devices);
         c
-    }
-}
-
-impl Prompt for Zenity {
-    fn describe(&self) -> String {
-        self.describe_dialog()
-    }
-
-    fn read_code(&mut self, serial: &str, again: bool) -> Result<Secret, MfaError> {
-        self.ask_code(serial, again)
-    }
-
-    fn choose(&mut self, devices: &[String]) -> Result<String, MfaError> {
-        self.ask_choice(devices)
     }
 }
 
