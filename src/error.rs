@@ -31,6 +31,7 @@ use std::path::PathBuf;
 use crate::aws::AwsError;
 use crate::mfa::MfaError;
 use crate::mfa::source::SourceError;
+use crate::secrets::seed_file::SeedFileError;
 use crate::secrets::{KeyringError, MigrateError};
 use crate::shell::RenderError;
 use crate::store::StoreError;
@@ -322,19 +323,17 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
         }
         if let Some(e) = cause.downcast_ref::<SourceError>() {
             return match e {
-                SourceError::Unsafe { .. }
-                | SourceError::BadSeed { .. }
+                SourceError::SeedFile(_)
                 | SourceError::Keyring { .. }
                 | SourceError::BadKeyringSeed { .. }
-                | SourceError::BadCommand { .. }
-                | SourceError::Read { .. } => Exit::NotSetUp,
+                | SourceError::BadCommand { .. } => Exit::NotSetUp,
                 _ => Exit::Mfa,
             };
         }
         if cause.is::<BadCidr>() || cause.is::<DurationError>() || cause.is::<BadProfileName>() {
             return Exit::Usage;
         }
-        if cause.is::<KeyringError>() {
+        if cause.is::<KeyringError>() || cause.is::<SeedFileError>() {
             return Exit::NotSetUp;
         }
         if let Some(e) = cause.downcast_ref::<MigrateError>() {

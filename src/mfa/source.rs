@@ -8,14 +8,15 @@
 //!   lines shown on stderr. Nothing secret is put in its argv: it gets the device's
 //!   serial and the profile in its environment.
 //! - `mfa_totp_secret_file`: a file holding the device's base32 TOTP seed, refused unless owned
-//!   by the user and unreadable by group and others — the rule ssh applies to private keys.
+//!   by the user and unreadable by group and others — the rule ssh applies to private keys
+//!   (read by [`crate::secrets::seed_file`], which `setup --store keyring` shares).
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
 use super::{MfaError, validate_code};
+use crate::secrets::seed_file::{self, SeedFileError};
 use crate::session::Secret;
 use crate::sys::run::{ChildStderr, RunError, run_bounded};
 
@@ -57,25 +58,9 @@ pub enum SourceError {
     BadOutput { origin: String },
     #[error("mfa_process ({origin}) is empty or cannot be parsed as a command line")]
     BadCommand { origin: String },
-    #[error("cannot read the TOTP secret file {} ({origin}): {cause}", path.display())]
-    Read {
-        path: PathBuf,
-        origin: String,
-        cause: std::io::Error,
-    },
-    #[error(
-        "refusing the TOTP secret file {} ({origin}): it is {why}; it must belong to you and be \
-         unreadable by others, like an ssh key (chmod 600 {})",
-        path.display(),
-        path.display()
-    )]
-    Unsafe {
-        path: PathBuf,
-        origin: String,
-        why: String,
-    },
-    #[error("the TOTP secret file {} ({origin}) does not hold a base32 seed", path.display())]
-    BadSeed { path: PathBuf, origin: String },
+    /// `mfa_totp_secret_file` could not be read, is not private, or holds no seed.
+    #[error(transparent)]
+    SeedFile(#[from] SeedFileError),
     #[error("cannot read the TOTP seed from the OS keyring ({origin}): {cause}")]
     Keyring { origin: String, cause: String },
     #[error("the TOTP seed in the OS keyring ({origin}) is not a base32 seed")]
@@ -88,10 +73,13 @@ impl Source {
         match self {
             Source::Process { command, origin } => run_process(command, origin, serial, profile),
             Source::TotpFile { path, origin } => {
-                let seed = read_seed_file(path, origin)?;
-                totp(&seed, unix_time).ok_or_else(|| SourceError::BadSeed {
-                    path: path.clone(),
-                    origin: origin.clone(),
+                let seed = seed_file::read(path, origin)?;
+                seed_file::totp(&seed, unix_time).ok_or_else(|| {
+                    SeedFileError::BadSeed {
+                        path: path.clone(),
+                        origin: origin.clone(),
+                    }
+                    .into()
                 })
             }
             Source::TotpKeyring { profile, origin } => {
@@ -99,7 +87,7 @@ impl Source {
                     origin: origin.clone(),
                     cause: e.to_string(),
                 })?;
-                totp(&seed, unix_time).ok_or_else(|| SourceError::BadKeyringSeed {
+                seed_file::totp(&seed, unix_time).ok_or_else(|| SourceError::BadKeyringSeed {
                     origin: origin.clone(),
                 })
             }
@@ -222,68 +210,10 @@ fn run_process_within(
     })
 }
 
-/// The base32 seed in a TOTP secret file, normalised (no blanks or padding, upper case), after
-/// the checks of the module documentation. The seed is checked to decode.
-pub fn read_seed_file(path: &Path, origin: &str) -> Result<Secret, SourceError> {
-    let read_err = |cause| SourceError::Read {
-        path: path.to_path_buf(),
-        origin: origin.to_string(),
-        cause,
-    };
-    // Opened without blocking (a FIFO would wait for a writer forever) and checked on the open
-    // file, so what is checked is what is read.
-    let (file, meta) = crate::sys::fs::open(path, crate::sys::fs::How::Read).map_err(|e| {
-        read_err(match e {
-            crate::sys::fs::OpenError::NotRegular(_) => std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "not a regular file (a FIFO, directory or device)",
-            ),
-            other => other.into(),
-        })
-    })?;
-    let me = crate::sys::owner::effective_uid();
-    if let Some(why) = crate::sys::fs::private_problem(&file, &meta, |uid| uid == me) {
-        return Err(SourceError::Unsafe {
-            path: path.to_path_buf(),
-            origin: origin.to_string(),
-            why,
-        });
-    }
-    // A seed is a few dozen characters; a larger file is not one.
-    let mut text = String::new();
-    file.take(4096)
-        .read_to_string(&mut text)
-        .map_err(read_err)?;
-    let seed = Secret::new(
-        text.chars()
-            .filter(|c| !c.is_whitespace() && *c != '=')
-            .collect::<String>()
-            .to_ascii_uppercase(),
-    );
-    match totp(&seed, 0) {
-        Some(_) => Ok(seed),
-        None => Err(SourceError::BadSeed {
-            path: path.to_path_buf(),
-            origin: origin.to_string(),
-        }),
-    }
-}
-
-/// The RFC 6238 code (SHA-1, 6 digits, 30 s) of a base32 seed at `unix_time`; `None` when the
-/// seed does not decode.
-fn totp(seed: &Secret, unix_time: u64) -> Option<Secret> {
-    let bytes = totp_rs::Secret::Encoded(seed.expose().to_string())
-        .to_bytes()
-        .ok()
-        .filter(|b| !b.is_empty())?;
-    let code =
-        totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).generate(unix_time);
-    Some(Secret::new(code))
-}
-
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
+    use std::path::Path;
     use std::time::Instant;
 
     // RFC 6238's SHA-1 test seed ("12345678901234567890"), whose codes are published.
@@ -325,7 +255,7 @@ mod tests {
         };
         assert!(matches!(
             src.code("s", "p", 59),
-            Err(SourceError::BadSeed { .. })
+            Err(SourceError::SeedFile(SeedFileError::BadSeed { .. }))
         ));
     }
 

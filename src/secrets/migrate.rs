@@ -136,7 +136,7 @@ pub fn migrate_profile(
     match (to, seed_file, seed_moved) {
         (Store::Keyring, Some(seed_path), None) => {
             let full = expand_home(&seed_path, home);
-            let seed = crate::mfa::source::read_seed_file(&full, "mfa_totp_secret_file")?;
+            let seed = secrets::seed_file::read(&full, "mfa_totp_secret_file")?;
             secrets::put_seed(profile, &seed)?;
             file.update(|doc| {
                 doc.rename(

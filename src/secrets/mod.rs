@@ -15,6 +15,7 @@
 
 pub mod keyring;
 mod migrate;
+pub mod seed_file;
 
 use std::collections::BTreeMap;
 
