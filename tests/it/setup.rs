@@ -260,6 +260,9 @@ fn keyring_store_round_trip_with_login_refresh_export_and_a_role() {
         .env("PATH", std::env::var_os("PATH").unwrap())
         .env("AWS_ENDPOINT_URL", &moto)
         .env("DBUS_SESSION_BUS_ADDRESS", &ss.bus)
+        // Only the wall clock moves: timeouts run on the monotonic clock, and a faked one put
+        // a bounded wait's deadline out of the kernel's reach (a refresh hung for minutes).
+        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
         .output()
         .expect("faketime is needed (Debian package faketime; scripts/setup-test-env installs it)");
     let err = ok(&out);
