@@ -15,6 +15,16 @@ the pinned moto in-process and then runs moto's own server (same arguments as `m
   to that user.
 - AssumeRole with SerialNumber/TokenCode gets the same MFA checks (the caller being the user of a
   long-term key or of a session issued above); the role itself is stock moto.
+- A role created in IAM whose trust policy demands `aws:MultiFactorAuthPresent` (Bool or
+  BoolIfExists "true") is assumed only with MFA, as AWS assumes it: with a valid
+  SerialNumber/TokenCode, or signed by a session that carries MFA context (a GetSessionToken
+  session obtained with a code, or a role session assumed with MFA: role chaining keeps it);
+  AccessDenied "not authorized to perform: sts:AssumeRole" otherwise. So the first AssumeRole of
+  a chain needs the code and later hops, signed by the previous hop's session, do not. Roles
+  that do not exist in IAM (most tests use a made-up ARN) are stock moto: no trust check.
+- Role chaining: AssumeRole signed by a role session is refused above 3600 s with AWS's
+  ValidationError ("exceeds the 1 hour session limit for roles assumed by role chaining"), and
+  the new role session is bound to the same user for call counting.
 - ListMFADevices without UserName lists the caller's devices, as AWS does (stock moto fails).
 - An STS request signed more than 5 minutes away from the server's clock (X-Amz-Date) is refused
   with SignatureDoesNotMatch "Signature expired", as AWS refuses it; stock moto ignores the
@@ -34,11 +44,13 @@ import base64
 import datetime
 import hashlib
 import hmac
+import json
 import os
 import struct
 import sys
 import threading
 import time
+import urllib.parse
 
 from moto.core.responses import ActionResult
 from moto.iam.models import iam_backends
@@ -104,6 +116,8 @@ def totp(seed: str, step: int) -> str:
 _lock = threading.Lock()
 _used_codes: set = set()  # (serial, step)
 _session_users: dict = {}  # session access key id -> (account, partition, user name)
+_role_sessions: dict = {}  # role session access key id -> (account, partition, user name)
+_mfa_keys: set = set()  # session access key ids that carry MFA context
 
 
 def _active_user(iam, key_id):
@@ -125,7 +139,7 @@ def _caller(self):
     user = _active_user(iam, key_id)
     if user is None:
         with _lock:
-            owner = _session_users.get(key_id)
+            owner = _session_users.get(key_id) or _role_sessions.get(key_id)
         if owner:
             user = iam_backends[owner[0]][owner[1]].get_user(owner[2])
     return iam, user
@@ -142,11 +156,12 @@ def _count(user, action):
 
 
 def _check_mfa(self, iam, user):
-    """AWS's checks of SerialNumber and TokenCode, when either is given."""
+    """AWS's checks of SerialNumber and TokenCode, when either is given. Returns whether an MFA
+    code was given (and accepted)."""
     serial = self._get_param("SerialNumber")
     code = self._get_param("TokenCode")
     if not (serial or code):
-        return
+        return False
     device = iam.virtual_mfa_devices.get(serial)
     if user is None or serial not in user.mfa_devices or device is None:
         raise AccessDenied(
@@ -162,6 +177,7 @@ def _check_mfa(self, iam, user):
         if step is None or (serial, step) in _used_codes:
             raise AccessDenied("MultiFactorAuthentication failed with invalid MFA one time pass code. ")
         _used_codes.add((serial, step))
+    return True
 
 
 def get_session_token(self):
@@ -177,10 +193,12 @@ def get_session_token(self):
     _count(user, "GetSessionToken")
     if user is None:
         raise InvalidClientTokenId("The security token included in the request is invalid.")
-    _check_mfa(self, iam, user)
+    with_mfa = _check_mfa(self, iam, user)
     key = iam.create_temp_access_key()
     with _lock:
         _session_users[key.access_key_id] = (backend.account_id, backend.partition, user.name)
+        if with_mfa:
+            _mfa_keys.add(key.access_key_id)
     expiration = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=duration)
     return ActionResult(
         {
@@ -219,16 +237,63 @@ _stock_assume_role = sts_responses.TokenResponse.assume_role
 _ROLE_SECONDS = os.environ.get("MFA_SESSION_EMULATOR_ROLE_SECONDS")
 
 
+def _demands_mfa(iam, role_arn):
+    """Whether the IAM role `role_arn` exists and its trust policy allows only with MFA."""
+    try:
+        role = iam.get_role_by_arn(role_arn)
+    except Exception:
+        return False
+    doc = role.assume_role_policy_document
+    if isinstance(doc, str):
+        try:
+            doc = json.loads(urllib.parse.unquote(doc))
+        except ValueError:
+            return False
+    statements = doc.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    for st in statements:
+        if st.get("Effect") != "Allow":
+            continue
+        for op in ("Bool", "BoolIfExists"):
+            value = st.get("Condition", {}).get(op, {}).get("aws:MultiFactorAuthPresent")
+            if str(value).lower() in ("true", "['true']"):
+                return True
+    return False
+
+
 def assume_role(self):
     iam, user = _caller(self)
     _count(user, "AssumeRole")
-    _check_mfa(self, iam, user)
+    key_id = self.get_access_key()
+    with _lock:
+        chained = key_id in _role_sessions
+        carried = key_id in _mfa_keys
+    with_mfa = _check_mfa(self, iam, user) or carried
+    role_arn = self._get_param("RoleArn")
+    if not with_mfa and _demands_mfa(iam, role_arn):
+        who = user.arn if user is not None else key_id
+        raise AccessDenied(
+            f"User: {who} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+        )
+    if chained and self._get_int_param("DurationSeconds", 3600) > 3600:
+        raise STSValidationError(
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed "
+            "by role chaining."
+        )
     if _ROLE_SECONDS:
         stock_int = self._get_int_param
         self._get_int_param = lambda name, if_none=None: (
             int(_ROLE_SECONDS) if name == "DurationSeconds" else stock_int(name, if_none)
         )
-    return _stock_assume_role(self)
+    result = _stock_assume_role(self)
+    new_key = result.result["Credentials"].access_key_id
+    with _lock:
+        if user is not None:
+            _role_sessions[new_key] = (self.backend.account_id, self.backend.partition, user.name)
+        if with_mfa:
+            _mfa_keys.add(new_key)
+    return result
 
 
 _stock_list_mfa_devices = iam_responses.IamResponse.list_mfa_devices

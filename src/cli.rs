@@ -97,8 +97,11 @@ pub enum Command {
     /// such sessions at 1 hour); otherwise with the source's long-term keys and an MFA code (up
     /// to the role's MaxSessionDuration). The role session is cached by mfa-session (0600, in
     /// ~/.cache/mfa-session/roles), never written to a [NAME] section the AWS CLI would confuse
-    /// with the role profile (see --write-profile). Role sessions do not carry MFA onward: where
-    /// an SCP demands MFA, use the GetSessionToken session of the source profile.
+    /// with the role profile (see --write-profile). A source profile that is itself a role
+    /// profile (a role chain) is followed: the code goes to the first hop only, each later hop is
+    /// assumed with the previous hop's session (1 hour at most), and each hop is cached. Role
+    /// sessions do not carry MFA onward: where an SCP demands MFA, use the GetSessionToken
+    /// session of the source profile.
     ///
     /// Examples:
     ///   mfa-session login --profile work

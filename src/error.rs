@@ -168,6 +168,11 @@ pub enum RoleError {
     WriteProfileManaged { name: String, why: String },
     #[error("--write-profile is for role profiles; [profile {profile}] has no role_arn")]
     WriteProfileNotRole { profile: String },
+    #[error(
+        "role profile {profile} has a source_profile loop ({chain}); each role's source_profile \
+         must lead to a profile with an MFA session or long-term keys"
+    )]
+    Loop { profile: String, chain: String },
     #[error("cannot use the role-session cache {}: {source}", path.display())]
     Cache {
         path: PathBuf,
@@ -359,9 +364,9 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
         }
         if let Some(e) = cause.downcast_ref::<RoleError>() {
             return match e {
-                RoleError::NoSourceProfile { .. } | RoleError::SourceWithoutKeys { .. } => {
-                    Exit::NotSetUp
-                }
+                RoleError::NoSourceProfile { .. }
+                | RoleError::SourceWithoutKeys { .. }
+                | RoleError::Loop { .. } => Exit::NotSetUp,
                 RoleError::WriteProfileShadows { .. } | RoleError::WriteProfileManaged { .. } => {
                     Exit::Refused
                 }

@@ -183,8 +183,10 @@ pub fn session_profiles(credentials: &BTreeMap<String, Props>, suffix: &str) -> 
 
 /// Every profile mfa-session manages, in the order `status` shows them and `refresh --all`
 /// renews them: session profiles first (roles may be assumed from their sessions), then role
-/// profiles whose source profile is managed or that have a cached session. A config profile
-/// with a `role_arn` is a role even where the credentials file has a section of that name.
+/// profiles whose source profile is managed (a session profile, or a managed role profile: a
+/// role chain) or that have a cached session, each role after the roles it is assumed from. A
+/// config profile with a `role_arn` is a role even where the credentials file has a section of
+/// that name.
 pub fn managed(
     files: &Files,
     suffix: &str,
@@ -192,19 +194,42 @@ pub fn managed(
 ) -> Vec<(String, Kind)> {
     let credentials = files.credentials.profiles().profiles;
     let sessions = session_profiles(&credentials, suffix);
-    let roles: Vec<RoleProfile> = files
+    let all: BTreeMap<String, RoleProfile> = files
         .config
         .profiles()
         .profiles
         .into_iter()
-        .filter_map(|(n, cfg)| role_of(&n, cfg))
-        .filter(|r| {
-            r.source_profile
-                .as_ref()
-                .is_some_and(|s| sessions.contains(s))
-                || has_cached(r)
-        })
+        .filter_map(|(n, cfg)| role_of(&n, cfg).map(|r| (n, r)))
         .collect();
+    // Hops from each role to the end of its chain; a loop counts as endless (it is listed
+    // only with a cached session, and last).
+    let depth = |r: &RoleProfile| -> usize {
+        let mut hop = r;
+        for d in 0..=all.len() {
+            match hop.source_profile.as_ref().and_then(|s| all.get(s)) {
+                Some(next) if next.name != hop.name => hop = next,
+                _ => return d,
+            }
+        }
+        usize::MAX
+    };
+    let mut ordered: Vec<(usize, &RoleProfile)> = all.values().map(|r| (depth(r), r)).collect();
+    ordered.sort_by_key(|(d, _)| *d);
+    let mut included: BTreeSet<&str> = BTreeSet::new();
+    let mut roles: Vec<RoleProfile> = Vec::new();
+    for (_, r) in ordered {
+        let source_managed = r.source_profile.as_deref().is_some_and(|s| {
+            if s != r.name && all.contains_key(s) {
+                included.contains(s)
+            } else {
+                sessions.contains(s)
+            }
+        });
+        if source_managed || has_cached(r) {
+            included.insert(&r.name);
+            roles.push(r.clone());
+        }
+    }
     let role_names: BTreeSet<String> = roles.iter().map(|r| r.name.clone()).collect();
     sessions
         .into_iter()
@@ -248,5 +273,29 @@ mod tests {
             .map(|(n, _)| n)
             .collect();
         assert_eq!(with_cache, ["old", "work", "admin", "other"]);
+    }
+
+    #[test]
+    fn lists_role_chains_after_the_roles_they_are_assumed_from() {
+        let f = files(
+            "[work-long-term]\naws_access_key_id = AKIA\n",
+            "[profile a-target]\nrole_arn = arn:aws:iam::1:role/T\nsource_profile = m-jump\n\
+             [profile m-jump]\nrole_arn = arn:aws:iam::1:role/J\nsource_profile = z-first\n\
+             [profile z-first]\nrole_arn = arn:aws:iam::1:role/F\nsource_profile = work\n\
+             [profile loop1]\nrole_arn = arn:aws:iam::1:role/L\nsource_profile = loop2\n\
+             [profile loop2]\nrole_arn = arn:aws:iam::1:role/L\nsource_profile = loop1\n\
+             [profile orphan]\nrole_arn = arn:aws:iam::1:role/O\nsource_profile = nobody\n",
+        );
+        let names = |cached: &str| -> Vec<String> {
+            managed(&f, "-long-term", |r| r.name == cached)
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect()
+        };
+        assert_eq!(names(""), ["work", "z-first", "m-jump", "a-target"]);
+        assert_eq!(
+            names("loop2"),
+            ["work", "z-first", "m-jump", "a-target", "loop2"]
+        );
     }
 }

@@ -17,6 +17,16 @@
 //! `role_arn` themselves, and such a section would fight them. `--write-profile NAME` writes a
 //! copy under another name for tools that read only the credentials file.
 //!
+//! Role chains: a source profile that is itself a role profile (`target` -> `jump` -> `work`)
+//! is followed as the AWS CLI follows it. The MFA code, if any, is spent on the first hop only
+//! (the role whose source has long-term keys or an MFA session); each later hop is a plain
+//! AssumeRole signed by the previous hop's session, obtained through the broker like any other
+//! request for that profile, so every hop is cached, single-flighted and renewed on its own, and
+//! a chain whose root has a valid MFA session asks for nothing. AWS caps a session assumed
+//! with a session at one hour: a longer duration is capped, with a word, not refused. A chain
+//! that comes back to one of its profiles is refused ([`RoleError::Loop`]); a role whose
+//! `source_profile` names itself uses that profile's own credentials, as the AWS CLI does.
+//!
 //! Role sessions do not carry MFA onward: where an SCP demands MFA, use the GetSessionToken
 //! session of the source profile instead.
 
@@ -36,6 +46,7 @@ use crate::provider::profile::{Files, ROLE_DEFAULT_DURATION, RoleProfile, role_p
 use crate::provider::request::{DurationText, ROLE_BOUNDS, SessionRequest};
 use crate::provider::{Needs, Outcome, Provider, flight, session_token};
 use crate::session::{self, Holding, Secret, Session};
+use crate::store::Document;
 use crate::store::{self, fs as store_fs};
 use crate::sys::fs::{self as sys_fs, How, OpenError};
 
@@ -158,7 +169,37 @@ pub struct RoleProvider {
     source_session: Option<Session>,
     /// The source's long-term keys, serial and configured code source, otherwise.
     keys: Option<(LongTermKeys, Option<String>, Option<Source>)>,
+    /// The request for the source's session when the source is itself a role profile (a role
+    /// chain): answered by the broker, which caches that hop and follows the chain further.
+    source_role: Option<SessionRequest>,
     write_profile: Option<String>,
+}
+
+/// The profiles of the chain that starts at `role`, each a role profile whose source is the
+/// next: `[role, jump, ...]`, ending at the role whose source is not a role profile (or names
+/// itself, and so has credentials of its own). A chain that comes back to one of its profiles
+/// is [`RoleError::Loop`].
+pub fn chain(config: &Document, role: &RoleProfile) -> Result<Vec<String>, RoleError> {
+    let mut names = vec![role.name.clone()];
+    let mut hop = role.clone();
+    while let Some(source) = hop.source_profile.clone() {
+        if source == hop.name {
+            break;
+        }
+        if names.contains(&source) {
+            names.push(source);
+            return Err(RoleError::Loop {
+                profile: role.name.clone(),
+                chain: names.join(" -> "),
+            });
+        }
+        let Some(next) = role_profile(config, &source) else {
+            break;
+        };
+        names.push(source);
+        hop = next;
+    }
+    Ok(names)
 }
 
 impl RoleProvider {
@@ -200,6 +241,30 @@ impl RoleProvider {
             Some(d) => d.seconds(ROLE_BOUNDS)?,
             None => ROLE_DEFAULT_DURATION,
         };
+        if chain(&files.config, &role)?.len() > 1 {
+            // The source's session comes from the broker: cached, single-flighted, and
+            // assumed itself (with the code, at the first hop) when it has none. It only has
+            // to outlive the call that uses it.
+            let source_role = SessionRequest {
+                profile: source.clone(),
+                window: SOURCE_MARGIN.to_std().unwrap_or_default(),
+                exact_window: true,
+                force: false,
+                duration: None,
+                write_profile: None,
+                ..req.clone()
+            };
+            return Ok(RoleProvider {
+                role,
+                source,
+                requested,
+                settings,
+                source_session: None,
+                keys: None,
+                source_role: Some(source_role),
+                write_profile: req.write_profile.clone(),
+            });
+        }
         let now = Utc::now();
         let source_props = files.credentials.profile(&source).unwrap_or_default();
         let source_session = match Holding::of(&source_props) {
@@ -254,6 +319,7 @@ impl RoleProvider {
             settings,
             source_session,
             keys,
+            source_role: None,
             write_profile: req.write_profile.clone(),
         })
     }
@@ -272,15 +338,25 @@ impl RoleProvider {
         }
     }
 
-    /// AssumeRole with the source's MFA session: no code, at most one hour.
-    fn chained(&self, s: &Session) -> anyhow::Result<(Session, String)> {
+    /// AssumeRole with a session (the source's MFA session, or the previous hop's role
+    /// session): no code, at most one hour. `via` says which session, for the person.
+    fn chained(&self, ctx: &Ctx, s: &Session, via: String) -> anyhow::Result<(Session, String)> {
         if self.requested > CHAINED_MAX_DURATION {
-            tracing::info!("role assumed from a session: duration capped at 1 hour");
+            ctx.say(&format!(
+                "[{}] is assumed with a session (role chaining), which AWS allows 1 hour at \
+                 most: {} s asked, capped at {CHAINED_MAX_DURATION} s",
+                self.role.name, self.requested
+            ));
         }
         let req = self.request(self.requested.min(CHAINED_MAX_DURATION));
         let api = SdkApi::with_session(s, &self.settings);
         let session = aws::runtime()?.block_on(api.assume_role(&req))?;
-        Ok((session, format!("the MFA session of [{}]", self.source)))
+        Ok((session, via))
+    }
+
+    /// The MFA session of the source profile, as `via` text.
+    fn source_session_text(&self) -> String {
+        format!("the MFA session of [{}]", self.source)
     }
 }
 
@@ -347,8 +423,19 @@ impl Provider for RoleProvider {
         files: &Files,
         code: Option<CodeSource<'_>>,
     ) -> anyhow::Result<Outcome> {
+        if let Some(inner) = &self.source_role {
+            // The previous hop first (from its cache, or assumed now, with the code if it is
+            // the first hop), then this one, signed with its session.
+            let (hop, _) = super::session_from(inner, ctx, files)?;
+            if !matches!(hop, Outcome::StillValid { .. }) {
+                ctx.say(&hop.describe(Utc::now()));
+            }
+            let via = format!("the session of role profile [{}]", self.source);
+            let (session, via, with_mfa) = without_code(self.chained(ctx, hop.session(), via)?);
+            return self.store(ctx, files, session, via, with_mfa);
+        }
         let (session, via, with_mfa) = match (&self.source_session, &self.keys) {
-            (Some(s), _) => without_code(self.chained(s)?),
+            (Some(s), _) => without_code(self.chained(ctx, s, self.source_session_text())?),
             (None, Some((keys, None, _))) => {
                 let api = SdkApi::try_new(keys, &self.settings)?;
                 let session =
@@ -377,7 +464,7 @@ impl Provider for RoleProvider {
                     None
                 };
                 match fresh {
-                    Some(s) => without_code(self.chained(&s)?),
+                    Some(s) => without_code(self.chained(ctx, &s, self.source_session_text())?),
                     None => {
                         let mut code = code.ok_or(crate::mfa::MfaError::NoSource)?;
                         let api = SdkApi::try_new(keys, &self.settings)?;
@@ -405,6 +492,20 @@ impl Provider for RoleProvider {
             }
             (None, None) => unreachable!("a role provider has a source session or keys"),
         };
+        self.store(ctx, files, session, via, with_mfa)
+    }
+}
+
+impl RoleProvider {
+    /// Caches a session just assumed (and writes any `--write-profile` copy).
+    fn store(
+        &self,
+        ctx: &Ctx,
+        files: &Files,
+        session: Session,
+        via: String,
+        with_mfa: bool,
+    ) -> anyhow::Result<Outcome> {
         let path = cache_path(ctx, &self.role.name)?;
         store_fs::write_private(&path, encode(&self.role, &session, with_mfa).as_bytes())
             .map_err(|source| RoleError::Cache { path, source })?;
@@ -624,6 +725,29 @@ mod tests {
         let mut plain = r.clone();
         plain.external_id = None;
         assert_eq!(decode(&old, &plain), Some(s));
+    }
+
+    #[test]
+    fn chains_are_followed_to_the_first_hop_and_loops_refused() {
+        let config = Document::parse(
+            FileKind::Config,
+            "[profile target]\nrole_arn = arn:aws:iam::1:role/T\nsource_profile = jump\n\
+             [profile jump]\nrole_arn = arn:aws:iam::1:role/J\nsource_profile = work\n\
+             [profile self]\nrole_arn = arn:aws:iam::1:role/S\nsource_profile = self\n\
+             [profile via-self]\nrole_arn = arn:aws:iam::1:role/V\nsource_profile = self\n\
+             [profile a]\nrole_arn = arn:aws:iam::1:role/A\nsource_profile = b\n\
+             [profile b]\nrole_arn = arn:aws:iam::1:role/B\nsource_profile = a\n",
+        )
+        .unwrap();
+        let of = |name: &str| chain(&config, &role_profile(&config, name).unwrap());
+        assert_eq!(of("target").unwrap(), ["target", "jump"]);
+        assert_eq!(of("jump").unwrap(), ["jump"]);
+        // A role naming itself uses that profile's own credentials, as the AWS CLI does.
+        assert_eq!(of("self").unwrap(), ["self"]);
+        assert_eq!(of("via-self").unwrap(), ["via-self", "self"]);
+        let e = of("a").unwrap_err();
+        assert!(matches!(e, RoleError::Loop { .. }), "{e}");
+        assert!(e.to_string().contains("a -> b -> a"), "{e}");
     }
 
     #[test]

@@ -14,6 +14,8 @@ mod common;
 
 #[cfg(unix)]
 mod caches;
+#[cfg(unix)]
+mod chains;
 mod cli;
 mod conformance;
 #[cfg(unix)]
