@@ -18,6 +18,7 @@ use anyhow::Context;
 use crate::aws::{self, AwsError, ClientSettings, LongTermKeys, MfaApi, SdkApi};
 use crate::ctx::Ctx;
 use crate::error::SetupError;
+use crate::mfa::prompt::CodeFor;
 use crate::mfa::source::Source;
 use crate::mfa::{CodeSource, MfaError, next_window_in};
 use crate::provider::profile::Files;
@@ -281,14 +282,14 @@ where
     let mut current = match code {
         CodeSource::Given(c) => c.clone(),
         CodeSource::Configured(s) => from_source(s)?,
-        CodeSource::Person(p) => p.read_code(serial, false)?,
+        CodeSource::Person(p) => p.read_code(CodeFor { profile, serial }, false)?,
     };
     let mut attempt = 1;
     loop {
         match (call(current).await, &mut *code) {
             (Err(AwsError::InvalidCode), CodeSource::Person(p)) if attempt < 3 => {
                 attempt += 1;
-                current = p.read_code(serial, true)?;
+                current = p.read_code(CodeFor { profile, serial }, true)?;
             }
             (Err(AwsError::InvalidCode), CodeSource::Configured(s)) if attempt < 2 => {
                 attempt += 1;
