@@ -17,6 +17,8 @@ mod caches;
 mod cli;
 mod conformance;
 #[cfg(unix)]
+mod devices;
+#[cfg(unix)]
 mod doctor;
 mod editor_props;
 mod hardening;
