@@ -26,6 +26,11 @@ the pinned moto in-process and then runs moto's own server (same arguments as `m
   ValidationError ("exceeds the 1 hour session limit for roles assumed by role chaining"), and
   the new role session is bound to the same user for call counting.
 - ListMFADevices without UserName lists the caller's devices, as AWS does (stock moto fails).
+- EnableMFADevice takes a security key or passkey serial (`arn:aws:iam::ACCOUNT:u2f/user/NAME/ID`,
+  which AWS assigns when one is registered in the console through WebAuthn) for the user it
+  names in that account, with no codes checked, and ListMFADevices lists it next to the virtual
+  devices, as AWS does; a u2f serial naming another user or account is refused (InvalidInput).
+  GetSessionToken and AssumeRole refuse a u2f serial as AWS does (it gives no TOTP code).
 - An STS request signed more than 5 minutes away from the server's clock (X-Amz-Date) is refused
   with SignatureDoesNotMatch "Signature expired", as AWS refuses it; stock moto ignores the
   time. The tests shift the client's clock with faketime to see it.
@@ -52,7 +57,9 @@ import threading
 import time
 import urllib.parse
 
-from moto.core.responses import ActionResult
+from moto.core.responses import ActionResult, EmptyResult
+from moto.iam.exceptions import EntityAlreadyExists as IamEntityAlreadyExists
+from moto.iam.exceptions import InvalidInput as IamInvalidInput
 from moto.iam.models import iam_backends
 from moto.iam import responses as iam_responses
 from moto.server import main as moto_main
@@ -311,6 +318,38 @@ def list_mfa_devices(self):
     return _stock_list_mfa_devices(self)
 
 
+_stock_enable_mfa_device = iam_responses.IamResponse.enable_mfa_device
+
+
+def enable_mfa_device(self):
+    """AWS registers a security key or passkey for a user with a serial of its own making,
+    `arn:PARTITION:iam::ACCOUNT:u2f/user/NAME/ID`; the tests enable one through this call."""
+    serial = self._get_param("SerialNumber") or ""
+    parts = serial.split(":", 5)
+    if len(parts) == 6 and parts[5].startswith("u2f/"):
+        user_name = self._get_param("UserName")
+        resource = parts[5].split("/")
+        if (
+            parts[0] != "arn"
+            or parts[2] != "iam"
+            or parts[4] != self.backend.account_id
+            or len(resource) < 4
+            or resource[1] != "user"
+            or resource[2] != user_name
+            or not resource[3]
+        ):
+            raise IamInvalidInput(
+                f"Invalid serial number {serial} for user {user_name}: a security key's serial "
+                f"is arn:aws:iam::{self.backend.account_id}:u2f/user/{user_name}/ID"
+            )
+        user = self.backend.get_user(user_name)
+        if serial in user.mfa_devices:
+            raise IamEntityAlreadyExists(f"Device {serial} already exists")
+        user.enable_mfa_device(serial, None, None)
+        return EmptyResult()
+    return _stock_enable_mfa_device(self)
+
+
 sts_responses.TokenResponse.get_session_token = _signed_in_time(get_session_token)
 sts_responses.TokenResponse.assume_role = _signed_in_time(assume_role)
 sts_responses.TokenResponse.get_caller_identity = _signed_in_time(
@@ -318,6 +357,7 @@ sts_responses.TokenResponse.get_caller_identity = _signed_in_time(
 )
 sts_models.STSBackend.get_caller_identity = get_caller_identity
 iam_responses.IamResponse.list_mfa_devices = list_mfa_devices
+iam_responses.IamResponse.enable_mfa_device = enable_mfa_device
 
 if __name__ == "__main__":
     sys.exit(moto_main(sys.argv[1:]))

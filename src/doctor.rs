@@ -276,7 +276,7 @@ fn profile_onwards(report: &mut Report, req: &Request, ctx: &Ctx, files: &Files,
     }
     clock(report, identity.clocks);
     let devices = keys_work.then(|| runtime.block_on(session_token::list_devices(&api)));
-    device(report, plan.serial.as_deref(), devices);
+    device(report, plan.serial(), devices);
     stored_session(report, req, ctx, files, &name, &kind);
     code_source(
         report,
@@ -480,6 +480,40 @@ fn device(
     configured: Option<&str>,
     listed: Option<Result<(Vec<String>, String), aws::AwsError>>,
 ) {
+    if let Some(Err(e)) = configured.map(|s| crate::mfa::devices::check_configured(s, "configured"))
+    {
+        report.push(
+            "mfa device",
+            Level::Fail,
+            e.to_string(),
+            Some("set mfa_serial to a virtual or hardware TOTP device, or remove it".into()),
+        );
+        return;
+    }
+    // Security keys and passkeys cannot give a code for STS: as login, doctor skips them.
+    let listed = match listed {
+        Some(Ok((devices, who))) => match crate::mfa::devices::usable(devices.clone(), &who) {
+            Ok(usable) if configured.is_none() => Some(Ok((usable, who))),
+            Ok(_) => Some(Ok((devices, who))),
+            Err(e) => {
+                if configured.is_none() {
+                    report.push(
+                        "mfa device",
+                        Level::Fail,
+                        e.to_string(),
+                        Some(
+                            "register a virtual or hardware TOTP MFA device for this user, then \
+                             log in"
+                                .into(),
+                        ),
+                    );
+                    return;
+                }
+                Some(Ok((devices, who)))
+            }
+        },
+        other => other,
+    };
     match (configured, listed) {
         (Some(serial), Some(Ok((devices, _)))) if !devices.iter().any(|d| d == serial) => {
             report.push(

@@ -12,7 +12,7 @@
 //! | 2 | usage error: unknown flag, bad value (clap reports these), or a duration out of AWS's bounds (flag or `duration_seconds`) |
 //! | 3 | a credentials or config file, a lock file or the cache directory could not be read, parsed or written, or is unsafe to use; it was not changed |
 //! | 4 | refused: overwriting long-term keys, or a value that cannot be stored or printed safely |
-//! | 5 | MFA: the code or the device was rejected, the user has no MFA device, or `mfa_process` or `ykman` failed |
+//! | 5 | MFA: the code or the device was rejected, the user has no MFA device AWS takes for an API call (none, or only security keys and passkeys; nothing was sent), or `mfa_process` or `ykman` failed |
 //! | 6 | AWS rejected the long-term key, the signature or the clock, or denied the call |
 //! | 7 | AWS unreachable or unavailable: connection refused, timeout, throttling, 5xx |
 //! | 8 | input needed: no MFA code (or device choice) and no terminal or dialog to ask on, or the MFA prompt was cancelled or not answered in time; nothing was sent to AWS |
@@ -313,7 +313,9 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
                 | MfaError::DialogCancelled { .. }
                 | MfaError::PromptTimeout { .. } => Exit::NeedsInput,
                 MfaError::PromptUnavailable { .. } => Exit::NotSetUp,
-                MfaError::PromptFailed { .. } => Exit::Mfa,
+                MfaError::PromptFailed { .. }
+                | MfaError::OnlySecurityKeys { .. }
+                | MfaError::SecurityKeySerial { .. } => Exit::Mfa,
                 MfaError::Tty(_) => Exit::Failure,
             };
         }

@@ -5,6 +5,10 @@
 //! Safe to run again: a profile already set up is left as it is (only missing pieces are
 //! added). It refuses when `[P]` holds a session but there are no long-term keys anywhere, and
 //! when `[P]` and `[P-long-term]` hold different keys. Without a terminal it asks nothing.
+//! Security keys and passkeys are never recorded as the device (STS does not take them,
+//! [`crate::mfa::devices`]): a `--serial` or `mfa_serial` naming one is refused before anything
+//! changes, and a user who has only those gets the keys moved and the message saying what to
+//! register instead.
 
 use std::process::ExitCode;
 
@@ -15,7 +19,7 @@ use crate::error::{SetupError, SetupRefused};
 use crate::mfa::source::Source;
 use crate::mfa::{MfaError, Terminal};
 use crate::provider::Files;
-use crate::provider::session_token::{client_settings, list_devices};
+use crate::provider::session_token::{client_settings, list_devices, serial_in_files};
 use crate::secrets::{self, Store};
 use crate::session::{self, Holding, Secret};
 use crate::store::{FileKind, SharedFile, StoreError};
@@ -84,10 +88,22 @@ pub fn run(args: &SetupArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         .serial
         .clone()
         .filter(|s| !s.is_empty())
-        .or_else(|| session::configured_serial(&cfg, &lt));
-    let serial = match &known_serial {
-        Some(s) => Some(s.clone()),
-        None => discover(args, ctx, &profile, &long_term, &cfg, &keys)?,
+        .map(|s| (s, "--serial".to_string()))
+        .or_else(|| serial_in_files(&cfg, &lt, &profile, &long_term));
+    // A security key or passkey cannot give a code for STS: refused before anything changes.
+    if let Some((s, origin)) = &known_serial {
+        crate::mfa::devices::check_configured(s, origin)?;
+    }
+    let (serial, only_keys) = match &known_serial {
+        Some((s, _)) => (Some(s.clone()), None),
+        None => match discover(args, ctx, &profile, &long_term, &cfg, &keys) {
+            Ok(found) => (found, None),
+            Err(e) => match e.downcast::<MfaError>() {
+                Ok(e @ MfaError::OnlySecurityKeys { .. }) => (None, Some(e)),
+                Ok(e) => return Err(e.into()),
+                Err(e) => return Err(e),
+            },
+        },
     };
     let source = match (&args.mfa_process, &args.totp_secret_file) {
         (Some(c), _) => Some(("mfa_process", c.clone())),
@@ -151,9 +167,10 @@ pub fn run(args: &SetupArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         )),
         Move::None => ctx.say(&format!("[{long_term}] already holds the long-term keys")),
     }
-    match &serial {
-        Some(s) => ctx.say(&format!("MFA device: {s}")),
-        None => ctx.say(
+    match (&serial, &only_keys) {
+        (Some(s), _) => ctx.say(&format!("MFA device: {s}")),
+        (None, Some(e)) => ctx.say(&format!("no MFA device recorded: {e}")),
+        (None, None) => ctx.say(
             "no MFA device found: enable one (IAM console → Security credentials → Assign MFA \
              device), or pass --serial ARN",
         ),
@@ -179,8 +196,10 @@ pub fn run(args: &SetupArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// ListMFADevices with the long-term keys. Several devices: ask at the terminal, or fail with the
-/// list when there is none. A failure to list is reported, not fatal: the keys still move.
+/// ListMFADevices with the long-term keys, security keys and passkeys skipped. Several devices:
+/// ask at the terminal, or fail with the list when there is none. A failure to list is
+/// reported, not fatal: the keys still move; so is a user with only security keys or passkeys
+/// ([`MfaError::OnlySecurityKeys`], which the caller tells the person).
 fn discover(
     args: &SetupArgs,
     ctx: &Ctx,
@@ -200,7 +219,7 @@ fn discover(
     let runtime = crate::aws::runtime()?;
     let listed = runtime.block_on(list_devices(&api));
     let devices = match listed {
-        Ok((d, _)) => d,
+        Ok((d, who)) => crate::mfa::devices::usable(d, &who)?,
         Err(e) => {
             tracing::warn!(
                 "cannot list the MFA devices of [{profile}] ({e}); pass --serial ARN to record one"

@@ -11,6 +11,7 @@ use std::io;
 
 use crate::session::Secret;
 
+pub mod devices;
 pub mod prompt;
 pub mod source;
 
@@ -59,6 +60,17 @@ pub enum MfaError {
          --serial ARN, or set mfa_serial in the profile. Devices: {devices}"
     )]
     CannotChoose { count: usize, devices: String },
+    #[error(
+        "the only MFA devices of {who} are security keys or passkeys ({keys}); {}",
+        devices::SECURITY_KEYS_FIX
+    )]
+    OnlySecurityKeys { who: String, keys: String },
+    #[error(
+        "{serial} ({origin}) is a security key or passkey, which AWS does not take for an API \
+         call, so nothing was sent; {}",
+        devices::SECURITY_KEYS_FIX
+    )]
+    SecurityKeySerial { serial: String, origin: String },
     #[error("cannot use the terminal: {0}")]
     Tty(#[from] io::Error),
 }

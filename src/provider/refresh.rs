@@ -122,15 +122,15 @@ pub fn refresh_many(
                     .validate()
                     .and_then(|()| plan.settings.validate())
                     .map_err(anyhow::Error::from)
+                    .and_then(|()| plan.check_serial().map_err(anyhow::Error::from))
                     .and_then(|()| file.preflight().map_err(anyhow::Error::from));
                 if let Err(e) = checked {
                     results.insert(name.clone(), Refreshed::Failed(format!("{e:#}")));
                     continue;
                 }
                 let device = plan
-                    .serial
-                    .clone()
-                    .unwrap_or_else(|| format!("profile:{name}"));
+                    .serial()
+                    .map_or_else(|| format!("profile:{name}"), str::to_string);
                 groups
                     .entry((plan.keys.access_key_id.clone(), device))
                     .or_default()

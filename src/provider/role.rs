@@ -401,8 +401,19 @@ impl Provider for RoleProvider {
         // Where the session will be kept, made and checked before a code is spent on it.
         let cache = ctx.env.cache_dir().ok_or(RoleError::NoCacheDir)?;
         store_fs::cache_subdir(&cache, "roles")?;
-        if let Some((keys, _, _)) = &self.keys {
+        if let Some((keys, serial, _)) = &self.keys {
             keys.validate()?;
+            if let Some(serial) = serial {
+                let origin = if self.role.mfa_serial.as_ref() == Some(serial) {
+                    format!(
+                        "mfa_serial in [profile {}] of the config file",
+                        self.role.name
+                    )
+                } else {
+                    format!("the mfa_serial of source profile {}", self.source)
+                };
+                crate::mfa::devices::check_configured(serial, &origin)?;
+            }
         }
         if self.write_profile.is_some() {
             files.credentials_file().preflight()?;

@@ -18,6 +18,7 @@ use anyhow::Context;
 use crate::aws::{self, AwsError, ClientSettings, LongTermKeys, MfaApi, SdkApi};
 use crate::ctx::Ctx;
 use crate::error::SetupError;
+use crate::mfa::prompt::CodeFor;
 use crate::mfa::source::Source;
 use crate::mfa::{CodeSource, MfaError, next_window_in};
 use crate::provider::profile::Files;
@@ -33,8 +34,9 @@ pub struct Plan {
     pub long_term: String,
     pub credentials_path: PathBuf,
     pub keys: LongTermKeys,
-    /// Known before any call (flag or file); `None` means: discover it.
-    pub serial: Option<String>,
+    /// Known before any call (flag or file), and where it was given; `None` means: discover
+    /// it.
+    pub serial: Option<(String, String)>,
     /// A non-interactive code source, if one is configured.
     pub source: Option<Source>,
     pub duration: u32,
@@ -86,7 +88,8 @@ pub fn plan(req: &SessionRequest, ctx: &Ctx, files: &Files) -> anyhow::Result<Pl
         .serial
         .clone()
         .filter(|s| !s.is_empty())
-        .or_else(|| session::configured_serial(&cfg, &lt));
+        .map(|s| (s, "--serial".to_string()))
+        .or_else(|| serial_in_files(&cfg, &lt, &profile, &long_term));
     let source = configured_source(req, ctx, &profile, &long_term, &cfg, &lt);
     let duration = match duration_text(req, &cfg, &profile, ctx) {
         Some(d) => d.seconds(SESSION_BOUNDS)?,
@@ -105,6 +108,38 @@ pub fn plan(req: &SessionRequest, ctx: &Ctx, files: &Files) -> anyhow::Result<Pl
         source,
         duration,
     })
+}
+
+/// The serial the files name for a profile ([`session::configured_serial`]), and where.
+pub fn serial_in_files(
+    cfg: &BTreeMap<String, String>,
+    lt: &BTreeMap<String, String>,
+    profile: &str,
+    long_term: &str,
+) -> Option<(String, String)> {
+    let serial = session::configured_serial(cfg, lt)?;
+    let origin = if cfg.get("mfa_serial") == Some(&serial) {
+        format!("mfa_serial in [profile {profile}] of the config file")
+    } else {
+        format!("mfa_serial in [{long_term}]")
+    };
+    Some((serial, origin))
+}
+
+impl Plan {
+    /// The configured serial, if any.
+    pub fn serial(&self) -> Option<&str> {
+        self.serial.as_ref().map(|(s, _)| s.as_str())
+    }
+
+    /// Refuses a configured serial STS would not take (a security key or passkey), before a
+    /// code is asked for or a call is made.
+    pub fn check_serial(&self) -> Result<(), MfaError> {
+        match &self.serial {
+            Some((serial, origin)) => crate::mfa::devices::check_configured(serial, origin),
+            None => Ok(()),
+        }
+    }
 }
 
 /// `--duration`, else `duration_seconds` of `[profile P]` in the config file.
@@ -242,8 +277,9 @@ pub async fn obtain<A: MfaApi>(
     plan: &Plan,
     code: &mut CodeSource<'_>,
 ) -> anyhow::Result<Obtained> {
+    plan.check_serial()?;
     let (serial, discovered) = match &plan.serial {
-        Some(s) => (s.clone(), false),
+        Some((s, _)) => (s.clone(), false),
         None => (discover_serial(api, plan, code).await?, true),
     };
     let duration = plan.duration;
@@ -281,14 +317,14 @@ where
     let mut current = match code {
         CodeSource::Given(c) => c.clone(),
         CodeSource::Configured(s) => from_source(s)?,
-        CodeSource::Person(p) => p.read_code(serial, false)?,
+        CodeSource::Person(p) => p.read_code(CodeFor { profile, serial }, false)?,
     };
     let mut attempt = 1;
     loop {
         match (call(current).await, &mut *code) {
             (Err(AwsError::InvalidCode), CodeSource::Person(p)) if attempt < 3 => {
                 attempt += 1;
-                current = p.read_code(serial, true)?;
+                current = p.read_code(CodeFor { profile, serial }, true)?;
             }
             (Err(AwsError::InvalidCode), CodeSource::Configured(s)) if attempt < 2 => {
                 attempt += 1;
@@ -329,6 +365,7 @@ async fn discover_serial<A: MfaApi>(
         )
     };
     let (devices, who) = list_devices(api).await.with_context(hint)?;
+    let devices = crate::mfa::devices::usable(devices, &who)?;
     match devices.len() {
         0 => Err(SetupError::NoMfaDevice { who }.into()),
         1 => Ok(devices.into_iter().next().expect("one")),
@@ -431,6 +468,7 @@ impl Provider for SessionTokenProvider {
     fn preflight(&self, _: &Ctx, files: &Files) -> anyhow::Result<()> {
         self.plan.keys.validate()?;
         self.plan.settings.validate()?;
+        self.plan.check_serial()?;
         files.credentials_file().preflight()?;
         Ok(())
     }
@@ -556,7 +594,7 @@ mod tests {
                 access_key_id: "AKIA".into(),
                 secret_access_key: Secret::new("s"),
             },
-            serial: serial.map(str::to_string),
+            serial: serial.map(|s| (s.to_string(), "--serial".to_string())),
             source: None,
             duration: 3600,
             settings: ClientSettings {

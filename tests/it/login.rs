@@ -799,7 +799,9 @@ fn prompts_on_the_real_terminal_and_asks_again_after_a_rejected_code() {
     let screen = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{screen}");
     assert_eq!(
-        screen.matches(&format!("MFA code for {SERIAL}: ")).count(),
+        screen
+            .matches(&format!("MFA code for profile dev ({SERIAL}): "))
+            .count(),
         2,
         "{screen}"
     );

@@ -19,6 +19,8 @@ mod chains;
 mod cli;
 mod conformance;
 #[cfg(unix)]
+mod devices;
+#[cfg(unix)]
 mod doctor;
 mod editor_props;
 mod hardening;

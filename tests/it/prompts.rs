@@ -270,6 +270,9 @@ fn credential_process_without_a_terminal_asks_in_a_zenity_dialog() {
         argv.contains("zenity") && argv.contains("--hide-text") && argv.contains(&user.serial),
         "{argv}"
     );
+    // The dialog says which profile (and device) the code is for.
+    let question = format!("MFA code for profile work ({}):", user.serial);
+    assert!(argv.contains(&question), "{argv}");
     x.type_into(&first, "12ab");
     let (second, second_pid) = x.wait_window(DIALOG, &[first_pid], &mut aws);
     let argv = x.argv_of(&second_pid);
@@ -497,6 +500,10 @@ fn ykman_touch_hint_reaches_the_terminal_when_output_is_captured() {
     let err = std::fs::read_to_string(home.path().join("err.txt")).unwrap();
     assert!(out.status.success(), "{screen} {err}");
     assert!(screen.contains("Touch your YubiKey"), "{screen}");
+    assert!(
+        screen.contains(&format!("for profile work ({})", user.serial)),
+        "{screen}"
+    );
     assert!(!err.contains("Touch your YubiKey"), "{err}");
     let json = std::fs::read_to_string(home.path().join("out.json")).unwrap();
     assert!(json.contains("\"Version\":1"), "{json}");
@@ -537,6 +544,10 @@ fn ykman_touch_hint_without_a_terminal_is_a_notification() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let notified = std::fs::read_to_string(home.path().join("notified")).unwrap();
     assert!(notified.contains("Touch your YubiKey"), "{notified}");
+    assert!(
+        notified.contains(&format!("aws-work for profile work ({})", user.serial)),
+        "{notified}"
+    );
     assert_eq!(calls(&user, "GetSessionToken"), 1);
 }
 

@@ -237,7 +237,7 @@ fn export_logs_in_first_prompting_on_the_terminal_not_stdout() {
     let screen = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{screen}");
     assert!(
-        screen.contains("MFA code for arn:aws:iam::123456789012:mfa/alice"),
+        screen.contains("MFA code for profile dev (arn:aws:iam::123456789012:mfa/alice):"),
         "{screen}"
     );
     let exports = std::fs::read_to_string(home.path().join("exports.sh")).unwrap();

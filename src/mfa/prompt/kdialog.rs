@@ -46,6 +46,7 @@ impl Dialog for Kdialog {
 mod tests {
     use super::super::tests::script;
     use super::*;
+    use crate::mfa::prompt::CodeFor;
     use crate::mfa::{MfaError, Prompt};
 
     #[test]
@@ -66,17 +67,33 @@ mod tests {
             ),
         );
         let mut d = Kdialog::new(program);
-        let code = d.read_code("arn:x", false).unwrap();
+        let code = d
+            .read_code(
+                CodeFor {
+                    profile: "dev",
+                    serial: "arn:x",
+                },
+                false,
+            )
+            .unwrap();
         assert_eq!(code.expose(), "654321");
         let argv = std::fs::read_to_string(&args).unwrap();
         assert_eq!(argv.matches("--password").count(), 2, "{argv}");
         assert!(
-            argv.contains("exactly 6 digits") && !argv.contains("654321"),
+            argv.contains("exactly 6 digits")
+                && argv.contains("MFA code for profile dev (arn:x):")
+                && !argv.contains("654321"),
             "{argv}"
         );
         std::fs::write(dir.path().join("cancel"), "").unwrap();
         assert!(matches!(
-            d.read_code("arn:x", true),
+            d.read_code(
+                CodeFor {
+                    profile: "dev",
+                    serial: "arn:x",
+                },
+                true
+            ),
             Err(MfaError::DialogCancelled { prompt: "kdialog" })
         ));
     }

@@ -57,10 +57,41 @@ pub const DIALOG_TITLE: &str = "mfa-session: MFA code";
 /// prompt gives up with the last fault.
 pub const ASKS: usize = 3;
 
+/// Whom a code is for: the profile logging in and its MFA device, so that a person with
+/// several profiles (and a prompt from an IDE or a cron-less `credential_process`) knows which
+/// login is asking. Shown as `profile dev (arn:aws:iam::123456789012:mfa/alice)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodeFor<'a> {
+    /// The profile asked for (a role profile's own name, not its source's).
+    pub profile: &'a str,
+    /// The MFA device's serial.
+    pub serial: &'a str,
+}
+
+impl std::fmt::Display for CodeFor<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Profile names are checked (letters, digits, a few signs); a serial comes from a file.
+        write!(
+            f,
+            "profile {} ({})",
+            self.profile,
+            crate::text::untrusted(self.serial)
+        )
+    }
+}
+
+impl CodeFor<'_> {
+    /// The question of every prompt that asks a person: `MFA code for profile P (SERIAL):`.
+    pub fn question(&self) -> String {
+        format!("MFA code for {self}:")
+    }
+}
+
 /// A person who can be asked for a code or a choice: the terminal, a dialog, a YubiKey.
 pub trait Prompt {
-    /// A code for `serial`; `again` after AWS rejected the previous one.
-    fn read_code(&mut self, serial: &str, again: bool) -> Result<Secret, MfaError>;
+    /// A code for `to` (the profile and its device); `again` after AWS rejected the previous
+    /// one.
+    fn read_code(&mut self, to: CodeFor<'_>, again: bool) -> Result<Secret, MfaError>;
     /// One of several devices.
     fn choose(&mut self, devices: &[String]) -> Result<String, MfaError>;
     /// Who is asked, for `doctor`: "you, at this terminal", "a zenity dialog", ….
@@ -265,8 +296,8 @@ impl<D: Dialog> Prompt for D {
         self.describe_dialog()
     }
 
-    fn read_code(&mut self, serial: &str, again: bool) -> Result<Secret, MfaError> {
-        self.ask_code(serial, again)
+    fn read_code(&mut self, to: CodeFor<'_>, again: bool) -> Result<Secret, MfaError> {
+        self.ask_code(to, again)
     }
 
     fn choose(&mut self, devices: &[String]) -> Result<String, MfaError> {
@@ -298,11 +329,11 @@ trait Dialog {
 
     /// [`Prompt::read_code`] of a dialog: the question again (with what was wrong) until an
     /// answer has the shape of a code, [`ASKS`] times at most.
-    fn ask_code(&self, serial: &str, again: bool) -> Result<Secret, MfaError> {
+    fn ask_code(&self, to: CodeFor<'_>, again: bool) -> Result<Secret, MfaError> {
         let mut note = again.then(|| "AWS rejected that code; wait for the next one.".to_string());
         let mut last = None;
         for _ in 0..ASKS {
-            let question = format!("MFA code for {serial}:");
+            let question = to.question();
             let text = match &note {
                 Some(n) => format!("{n}\n\n{question}"),
                 None => question,

@@ -6,7 +6,7 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 
-use super::{ASKS, Prompt};
+use super::{ASKS, CodeFor, Prompt};
 use crate::mfa::{MfaError, validate_code};
 use crate::session::Secret;
 
@@ -28,8 +28,8 @@ impl Terminal<BufReader<File>, File> {
 }
 
 impl<R: BufRead, W: Write> Prompt for Terminal<R, W> {
-    fn read_code(&mut self, serial: &str, again: bool) -> Result<Secret, MfaError> {
-        Terminal::read_code(self, serial, again)
+    fn read_code(&mut self, to: CodeFor<'_>, again: bool) -> Result<Secret, MfaError> {
+        Terminal::read_code(self, to, again)
     }
 
     fn describe(&self) -> String {
@@ -57,8 +57,8 @@ impl<R: BufRead, W: Write> Terminal<R, W> {
         Ok(line.trim().to_string())
     }
 
-    /// Asks for a code for `serial` until one has the right shape ([`ASKS`] tries).
-    pub fn read_code(&mut self, serial: &str, again: bool) -> Result<Secret, MfaError> {
+    /// Asks for a code for `to` until one has the right shape ([`ASKS`] tries).
+    pub fn read_code(&mut self, to: CodeFor<'_>, again: bool) -> Result<Secret, MfaError> {
         if again {
             writeln!(
                 self.output,
@@ -67,7 +67,7 @@ impl<R: BufRead, W: Write> Terminal<R, W> {
         }
         let mut last = None;
         for _ in 0..ASKS {
-            let answer = self.ask(&format!("MFA code for {serial}: "))?;
+            let answer = self.ask(&format!("{} ", to.question()))?;
             match validate_code(&answer) {
                 Ok(code) => return Ok(code),
                 Err(e) => {
@@ -107,16 +107,22 @@ impl<R: BufRead, W: Write> Terminal<R, W> {
 mod tests {
     use super::*;
 
+    fn to<'a>(profile: &'a str, serial: &'a str) -> CodeFor<'a> {
+        CodeFor { profile, serial }
+    }
+
     #[test]
-    fn prompt_retries_bad_shapes_and_names_the_device() {
+    fn prompt_retries_bad_shapes_and_names_the_profile_and_device() {
         let mut out = Vec::new();
         let mut t = Terminal::new(&b"12\n654321\n"[..], &mut out);
-        let code = t.read_code("arn:aws:iam::1:mfa/me", false).unwrap();
+        let code = t
+            .read_code(to("dev", "arn:aws:iam::1:mfa/me"), false)
+            .unwrap();
         assert_eq!(code.expose(), "654321");
         let shown = String::from_utf8(out).unwrap();
         assert_eq!(
             shown
-                .matches("MFA code for arn:aws:iam::1:mfa/me: ")
+                .matches("MFA code for profile dev (arn:aws:iam::1:mfa/me): ")
                 .count(),
             2
         );
@@ -125,7 +131,19 @@ mod tests {
     #[test]
     fn end_of_input_cancels() {
         let mut t = Terminal::new(&b""[..], Vec::new());
-        assert!(matches!(t.read_code("x", false), Err(MfaError::Cancelled)));
+        assert!(matches!(
+            t.read_code(to("p", "x"), false),
+            Err(MfaError::Cancelled)
+        ));
+    }
+
+    #[test]
+    fn a_serial_from_a_file_is_shown_escaped() {
+        let mut out = Vec::new();
+        let mut t = Terminal::new(&b"123456\n"[..], &mut out);
+        t.read_code(to("p", "arn:x\x1b[2J"), false).unwrap();
+        let shown = String::from_utf8(out).unwrap();
+        assert!(!shown.contains('\x1b'), "{shown:?}");
     }
 
     #[test]

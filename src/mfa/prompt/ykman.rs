@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use super::touch_hint::Hint;
-use super::{Desktop, Prompt, failed, run_error};
+use super::{CodeFor, Desktop, Prompt, failed, run_error};
 use crate::mfa::source::PROCESS_TIMEOUT;
 use crate::mfa::{MfaError, validate_code};
 use crate::session::Secret;
@@ -40,14 +40,14 @@ impl Ykman {
         }
     }
 
-    fn code(&self, serial: &str) -> Result<Secret, MfaError> {
+    fn code(&self, to: CodeFor<'_>) -> Result<Secret, MfaError> {
         let mut cmd = Command::new(&self.program);
         cmd.args(["oath", "accounts", "code", "--single"])
             .arg(&self.account);
         let hint = Hint::start(
             format!(
-                "Touch your YubiKey (mfa-session needs the code of {} for {serial})",
-                self.account
+                "Touch your YubiKey (mfa-session needs the code of {} for {to})",
+                crate::text::untrusted(&self.account)
             ),
             self.desktop.clone(),
         );
@@ -81,7 +81,7 @@ impl Prompt for Ykman {
         )
     }
 
-    fn read_code(&mut self, serial: &str, again: bool) -> Result<Secret, MfaError> {
+    fn read_code(&mut self, to: CodeFor<'_>, again: bool) -> Result<Secret, MfaError> {
         if again {
             // The key gives the same code until the next 30-second step starts.
             let wait = crate::mfa::next_window_in(
@@ -95,7 +95,7 @@ impl Prompt for Ykman {
             );
             std::thread::sleep(wait);
         }
-        self.code(serial)
+        self.code(to)
     }
 
     fn choose(&mut self, devices: &[String]) -> Result<String, MfaError> {
@@ -128,13 +128,32 @@ mod tests {
             desktop: Desktop::default(),
             chooser: None,
         };
-        assert_eq!(y.read_code("s", false).unwrap().expose(), "012345");
+        assert_eq!(
+            y.read_code(
+                CodeFor {
+                    profile: "p",
+                    serial: "s",
+                },
+                false,
+            )
+            .unwrap()
+            .expose(),
+            "012345"
+        );
         y.program = script(
             dir.path(),
             "ykman2",
             "#!/bin/sh\necho 'Error: No YubiKey detected!' >&2\nexit 2\n",
         );
-        let e = y.read_code("s", false).unwrap_err();
+        let e = y
+            .read_code(
+                CodeFor {
+                    profile: "p",
+                    serial: "s",
+                },
+                false,
+            )
+            .unwrap_err();
         assert!(matches!(e, MfaError::PromptFailed { .. }), "{e}");
         assert!(e.to_string().contains("No YubiKey detected"), "{e}");
         assert!(matches!(

@@ -304,6 +304,40 @@ pub fn add_device(endpoint: &str, user: &str, device_name: &str) -> String {
     })
 }
 
+/// Registers a security key (a FIDO/passkey MFA device) for `user`, as the IAM console does:
+/// EnableMFADevice with the `u2f` serial AWS gives such a device. Returns the serial.
+pub fn add_security_key(endpoint: &str, user: &IamUser, key_name: &str) -> String {
+    // The user's virtual device serial names the account: arn:aws:iam::ACCOUNT:mfa/NAME.
+    let account = user.serial.split(':').nth(4).unwrap();
+    let serial = format!("arn:aws:iam::{account}:u2f/user/{}/{key_name}", user.name);
+    runtime().block_on(async {
+        admin_iam(endpoint)
+            .enable_mfa_device()
+            .user_name(&user.name)
+            .serial_number(&serial)
+            .authentication_code1("000000")
+            .authentication_code2("000000")
+            .send()
+            .await
+            .unwrap();
+    });
+    serial
+}
+
+/// Removes `user`'s virtual MFA device (DeactivateMFADevice), so that only what is added later
+/// remains.
+pub fn remove_virtual_device(endpoint: &str, user: &IamUser) {
+    runtime().block_on(async {
+        admin_iam(endpoint)
+            .deactivate_mfa_device()
+            .user_name(&user.name)
+            .serial_number(&user.serial)
+            .send()
+            .await
+            .unwrap();
+    });
+}
+
 /// The TOTP code (RFC 6238: SHA-1, 6 digits, 30 s) of a base32 seed at a Unix time.
 pub fn totp_at(seed: &str, unix: u64) -> String {
     let secret = totp_rs::Secret::Encoded(seed.to_string())
