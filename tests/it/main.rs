@@ -16,6 +16,7 @@ mod common;
 mod caches;
 mod cli;
 mod conformance;
+mod console;
 #[cfg(unix)]
 mod doctor;
 mod editor_props;
