@@ -32,7 +32,8 @@ fn timeout(s: &str) -> Result<Duration, String> {
         any other line of your files.\n\n\
         Files: AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials) and AWS_CONFIG_FILE \
         (default ~/.aws/config). Profile: --profile, else AWS_PROFILE, else \"default\".",
-    after_help = "Exit codes: 0 success, 1 failure, 2 usage error, 3 a file could not be read, \
+    after_help = "Exit codes: 0 success, 1 failure, 2 usage error (console: not a role \
+        profile), 3 a file could not be read, \
         parsed or written (it was left unchanged), 4 refused: overwriting long-term keys, or a \
         value that cannot be stored or printed safely, 5 the MFA code or device was rejected, \
         there is no device, or mfa_process or ykman failed, \
@@ -41,8 +42,8 @@ fn timeout(s: &str) -> Result<Duration, String> {
         choice is needed and there is no terminal or dialog to ask on, or the MFA prompt was \
         cancelled or not answered in time, 9 the profile is not set up (no long-term \
         keys, an unusable code source or prompt such as an unsafe TOTP file or a missing \
-        zenity or ykman, or an OS keyring that is \
-        absent, locked or not answering), 10 no valid session and no way to log in here (status: not every session is \
+        zenity or ykman, an OS keyring that is absent, locked or not answering, or no \
+        program to open a URL with), 10 no valid session and no way to log in here (status: not every session is \
         valid), 11 another mfa-session run held a lock too long, 126 or 127 exec could not run the \
         command.\n\nSee `mfa-session man` for the full manual."
 )]
@@ -193,6 +194,36 @@ pub enum Command {
         #[arg(last = true, value_name = "COMMAND")]
         command: Vec<std::ffi::OsString>,
     },
+    /// Open the AWS console as a role profile's session (or print its sign-in URL).
+    ///
+    /// Gets the role session as export does (the cached one while valid, else assumed again,
+    /// asking for a code when one is needed, with the same --prompt and --no-login rules),
+    /// trades it at AWS's federation endpoint for a sign-in token (getSigninToken), and opens
+    /// the sign-in URL (Action=login, Issuer=mfa-session, your --destination) in your browser
+    /// with xdg-open (Linux, BSD), open (macOS) or cmd /C start (Windows); with --print it
+    /// prints the URL on stdout instead, and nothing else.
+    ///
+    /// The sign-in host is the partition's, from the region (AWS_REGION, AWS_DEFAULT_REGION,
+    /// the role's region, its source profile's, else us-east-1): signin.aws.amazon.com,
+    /// signin.amazonaws.cn for cn-* regions, signin.amazonaws-us-gov.com for us-gov-*.
+    /// AWS_ENDPOINT_URL_SIGNIN replaces it (its path gets /federation appended);
+    /// AWS_ENDPOINT_URL does not apply.
+    ///
+    /// Only role profiles work: the federation endpoint refuses GetSessionToken sessions, so
+    /// for such a profile console stops with exit 2 before any request. Sign in as the IAM user
+    /// with a password, or with the AWS CLI's `aws login`, or define a role profile (docs/roles.md).
+    ///
+    /// The URL signs anyone who has it in as the role until its token expires (AWS: 15 minutes
+    /// after it is issued): it is never logged, and opening it passes it to the opener's argument
+    /// list, where other local users' process listings can see it for a moment (docs/security.md).
+    ///
+    /// Examples:
+    ///   mfa-session console --profile admin
+    ///   mfa-session console --profile admin --destination https://console.aws.amazon.com/s3/
+    ///   mfa-session console --profile admin --print | xclip -selection clipboard
+    ///   mfa-session console --profile admin --duration 4h
+    #[command(verbatim_doc_comment)]
+    Console(ConsoleArgs),
     /// Show every managed profile: state, expiry, time left, MFA device.
     ///
     /// Managed profiles are those with a [PROFILE-long-term] section or a session with an
@@ -402,6 +433,48 @@ pub struct LoginArgs {
     /// See docs/gui.md.
     #[arg(long, value_enum, value_name = "PROMPT")]
     pub prompt: Option<crate::mfa::prompt::PromptKind>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    /// The role profile to sign in as. Default: AWS_PROFILE, else "default".
+    #[arg(short, long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// The console page to land on (an https:// URL). Default: the partition's console home,
+    /// https://console.aws.amazon.com/ (console.amazonaws.cn, console.amazonaws-us-gov.com).
+    #[arg(long, value_name = "URL")]
+    pub destination: Option<String>,
+
+    /// Print the sign-in URL on stdout instead of opening it. It signs anyone in as the role:
+    /// do not paste it where others can read it.
+    #[arg(long)]
+    pub print: bool,
+
+    /// How long the console session lasts (AWS's SessionDuration): 15m to 12h. Default:
+    /// AWS's choice. AWS refuses it for a role session assumed from another session (role
+    /// chaining); see docs/roles.md.
+    #[arg(short, long, value_name = "DURATION", value_parser = console_duration)]
+    pub duration: Option<Duration>,
+
+    /// Give up on the federation endpoint after this long, at least 1s.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = timeout)]
+    pub timeout: Duration,
+
+    #[command(flatten)]
+    pub session: SessionOpts,
+}
+
+/// A console session's length: AWS takes 15 minutes to 12 hours.
+fn console_duration(s: &str) -> Result<Duration, String> {
+    let d = duration(s)?;
+    let (min, max) = crate::aws::signin::SESSION_DURATION_BOUNDS;
+    if d < Duration::from_secs(min) || d > Duration::from_secs(max) {
+        return Err(format!(
+            "{s} is out of bounds: a console session lasts 15m to 12h"
+        ));
+    }
+    Ok(d)
 }
 
 /// Options of the commands that hand out a session.

@@ -29,6 +29,10 @@ pub struct Env {
     pub endpoint_url_sts: Option<String>,
     /// `AWS_ENDPOINT_URL_IAM`.
     pub endpoint_url_iam: Option<String>,
+    /// `AWS_ENDPOINT_URL_SIGNIN`: the console federation endpoint (`console`), as the SDKs'
+    /// `AWS_ENDPOINT_URL_<SERVICE>` convention names it. `AWS_ENDPOINT_URL` does not apply to
+    /// it: that one points the API calls at an emulator or a proxy, which signs no one in.
+    pub endpoint_url_signin: Option<String>,
     /// `XDG_CACHE_HOME`, when it is an absolute path: the XDG Base Directory spec says a
     /// relative one is invalid and must be ignored (it would put the cache, role sessions
     /// included, under whatever the working directory happens to be).
@@ -134,6 +138,7 @@ impl Env {
                 Some("AWS_ENDPOINT_URL") => env.endpoint_url = text(v),
                 Some("AWS_ENDPOINT_URL_STS") => env.endpoint_url_sts = text(v),
                 Some("AWS_ENDPOINT_URL_IAM") => env.endpoint_url_iam = text(v),
+                Some("AWS_ENDPOINT_URL_SIGNIN") => env.endpoint_url_signin = text(v),
                 Some("XDG_CACHE_HOME") => {
                     env.xdg_cache_home =
                         non_empty(v).map(PathBuf::from).filter(|p| p.is_absolute());
@@ -316,6 +321,21 @@ mod tests {
         assert_eq!(sdk_home(true, None, None, pair.clone()), p("D:\\Users\\h"));
         assert_eq!(sdk_home(true, None, None, None), None);
         assert_eq!(sdk_home(false, None, p("C:\\u"), pair), None);
+    }
+
+    #[test]
+    fn the_signin_endpoint_has_its_own_variable() {
+        let e = env(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")]);
+        assert_eq!(e.endpoint_url_signin, None);
+        let e = env(&[("AWS_ENDPOINT_URL_SIGNIN", "http://127.0.0.1:6000")]);
+        assert_eq!(
+            e.endpoint_url_signin.as_deref(),
+            Some("http://127.0.0.1:6000")
+        );
+        assert_eq!(
+            env(&[("AWS_ENDPOINT_URL_SIGNIN", "")]).endpoint_url_signin,
+            None
+        );
     }
 
     #[test]

@@ -9,14 +9,14 @@
 //! |---|---|
 //! | 0 | success |
 //! | 1 | any other failure; for `doctor`, a check failed (a login would not work) |
-//! | 2 | usage error: unknown flag, bad value (clap reports these), or a duration out of AWS's bounds (flag or `duration_seconds`) |
+//! | 2 | usage error: unknown flag, bad value (clap reports these), a duration out of AWS's bounds (flag or `duration_seconds`), or a profile of the wrong kind for the command (`console` with a GetSessionToken profile) |
 //! | 3 | a credentials or config file, a lock file or the cache directory could not be read, parsed or written, or is unsafe to use; it was not changed |
 //! | 4 | refused: overwriting long-term keys, or a value that cannot be stored or printed safely |
 //! | 5 | MFA: the code or the device was rejected, the user has no MFA device AWS takes for an API call (none, or only security keys and passkeys; nothing was sent), or `mfa_process` or `ykman` failed |
 //! | 6 | AWS rejected the long-term key, the signature or the clock, or denied the call |
 //! | 7 | AWS unreachable or unavailable: connection refused, timeout, throttling, 5xx |
 //! | 8 | input needed: no MFA code (or device choice) and no terminal or dialog to ask on, or the MFA prompt was cancelled or not answered in time; nothing was sent to AWS |
-//! | 9 | not set up: no long-term keys, keys in the session section, an unusable code source or prompt (unsafe TOTP file, zenity or ykman not installed, no `mfa_ykman_account`), or an OS keyring that is absent, locked or not answering |
+//! | 9 | not set up: no long-term keys, keys in the session section, an unusable code source or prompt (unsafe TOTP file, zenity or ykman not installed, no `mfa_ykman_account`), an OS keyring that is absent, locked or not answering, or no program to open a URL with (`console`) |
 //! | 10 | no valid session: missing, expired or expiring, and no way to log in here (or another mfa-session kept logging in to it past the wait bound); for `status`, not every session shown is valid; for `refresh`, not every profile ended valid |
 //! | 11 | busy: another mfa-session run held the lock it needed for longer than the wait; nothing was changed |
 //! | 126 | `exec`: the command could not be run (not executable) |
@@ -29,6 +29,7 @@ use std::process::ExitCode;
 use std::path::PathBuf;
 
 use crate::aws::AwsError;
+use crate::aws::signin::SigninError;
 use crate::mfa::MfaError;
 use crate::mfa::source::SourceError;
 use crate::secrets::seed_file::SeedFileError;
@@ -219,6 +220,25 @@ pub struct ExecError {
     pub source: std::io::Error,
 }
 
+/// `console` cannot sign in, or cannot open what it signed in to.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    #[error(
+        "[{profile}] is {what}, not a role profile: the console's federation endpoint does not \
+         accept GetSessionToken sessions, so nothing was sent. Use a role profile ([profile \
+         NAME] with role_arn and source_profile = {profile}; see docs/roles.md), or sign in to \
+         the console as the IAM user with a password, or with the AWS CLI's `aws login`"
+    )]
+    NotARole { profile: String, what: String },
+    #[error(
+        "cannot open the sign-in URL: {program} was not found; install it, or print the URL \
+         with --print and open it yourself"
+    )]
+    NoOpener { program: String },
+    #[error("{program} could not open the sign-in URL ({status}); use --print to print it instead")]
+    OpenerFailed { program: String, status: String },
+}
+
 /// `setup` will not guess.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupRefused {
@@ -301,6 +321,24 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
                 AwsError::Other { .. }
                 | AwsError::Malformed { .. }
                 | AwsError::Unreadable { .. } => Exit::Failure,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<SigninError>() {
+            return match e {
+                SigninError::BadEndpoint(_) => Exit::NotSetUp,
+                SigninError::BadDestination(_) => Exit::Usage,
+                SigninError::Refused { .. } => Exit::AwsAuth,
+                SigninError::Unavailable { .. }
+                | SigninError::Connect { .. }
+                | SigninError::Timeout { .. } => Exit::Unavailable,
+                SigninError::Malformed { .. } => Exit::Failure,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<ConsoleError>() {
+            return match e {
+                ConsoleError::NotARole { .. } => Exit::Usage,
+                ConsoleError::NoOpener { .. } => Exit::NotSetUp,
+                ConsoleError::OpenerFailed { .. } => Exit::Failure,
             };
         }
         if let Some(e) = cause.downcast_ref::<MfaError>() {

@@ -7,6 +7,7 @@
 //! environment must never sign a renewal) and what keeps a login down to one round trip.
 
 mod error;
+pub mod signin;
 
 use std::time::Duration;
 
@@ -185,7 +186,11 @@ impl ClientSettings {
             .into_iter()
             .flatten()
         {
-            check_endpoint(url)?;
+            check_endpoint(
+                url,
+                "AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_IAM and endpoint_url in \
+                 the config file",
+            )?;
         }
         if self.attempt_timeout < Duration::from_secs(1) {
             return Err(invalid("the timeout", "it must be at least 1 s"));
@@ -194,15 +199,13 @@ impl ClientSettings {
     }
 }
 
-fn check_endpoint(url: &str) -> Result<(), AwsError> {
+/// An endpoint URL: `http://` or `https://`, a host, a valid port, no blanks or control
+/// characters; `origin` names where such a URL comes from, for the message.
+fn check_endpoint(url: &str, origin: &str) -> Result<(), AwsError> {
     let bad = |why: &str| {
         invalid(
             "the endpoint URL",
-            format!(
-                "{:?} {why}; check AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_IAM \
-                 and endpoint_url in the config file",
-                crate::text::untrusted(url)
-            ),
+            format!("{:?} {why}; check {origin}", crate::text::untrusted(url)),
         )
     };
     let rest = url

@@ -3,6 +3,7 @@
 //! what several share (the request of the session commands, how an outcome is told) is here.
 
 pub mod completions;
+pub mod console;
 pub mod credential_process;
 pub mod doctor;
 pub mod exec;
@@ -36,6 +37,7 @@ pub fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             format,
             session,
         } => export::run(profile, format, &session, ctx, &mut out),
+        Command::Console(args) => console::run(&args, ctx, &mut out),
         Command::CredentialProcess { profile, session } => {
             credential_process::run(profile, &session, ctx, &mut out)
         }

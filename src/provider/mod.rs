@@ -13,6 +13,7 @@
 //! never know which command asked. [`refresh_many`] answers many requests of one unattended
 //! run by the same rules, renewing profiles that share an MFA device with one code.
 
+pub mod console;
 pub mod flight;
 pub mod profile;
 pub mod refresh;

@@ -9,6 +9,9 @@
 //! - [`exec`]: the command `exec` runs in our place (`execve` on Unix; on Windows, which has no
 //!   such call, it is started, waited for, and its exit code becomes ours, Ctrl-C going to it).
 //! - [`shell_command`]: a command line that needs a shell, as `sh -c` or `cmd.exe /C`.
+//! - [`open_url`]: a URL opened in the person's browser by the platform's opener
+//!   ([`URL_OPENER`]: `xdg-open` on Linux and the BSDs, `open` on macOS, `cmd /C start` on
+//!   Windows), as aws-vault's `login` (through open-golang) and granted's `-c` do.
 
 #[cfg(unix)]
 #[path = "unix/process.rs"]

@@ -18,6 +18,7 @@ mod caches;
 mod chains;
 mod cli;
 mod conformance;
+mod console;
 #[cfg(unix)]
 mod devices;
 #[cfg(unix)]

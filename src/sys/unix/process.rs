@@ -19,6 +19,21 @@ pub fn shell_command(line: &str) -> Command {
     c
 }
 
+/// The program that opens a URL in the person's browser: `open` on macOS (Launch Services),
+/// `xdg-open` elsewhere (the freedesktop.org opener of Linux and the BSDs).
+pub const URL_OPENER: &str = if cfg!(target_os = "macos") {
+    "open"
+} else {
+    "xdg-open"
+};
+
+/// [`URL_OPENER`] opening `url`: the URL is its one argument.
+pub fn open_url(url: &str) -> Command {
+    let mut c = Command::new(URL_OPENER);
+    c.arg(url);
+    c
+}
+
 /// `program` in `dir`, if it is a regular file with an execute bit.
 pub fn executable_in(dir: &Path, program: &str) -> Option<PathBuf> {
     let p = dir.join(program);

@@ -27,6 +27,20 @@ pub fn shell_command(line: &str) -> Command {
     c
 }
 
+/// The program that opens a URL in the person's browser: `cmd.exe`, with its `start` built-in.
+pub const URL_OPENER: &str = DEFAULT_SHELL;
+
+/// `cmd.exe /D /C start "" "URL"`: the empty title first (`start` takes a first quoted
+/// argument as the window's title), the URL quoted so that cmd does not split it at `&`. The
+/// line is passed verbatim (std's quoting rules are not cmd's); the URL holds only characters
+/// a query string percent-encodes to, never a `"`.
+pub fn open_url(url: &str) -> Command {
+    let mut c = Command::new(DEFAULT_SHELL);
+    c.args(["/D", "/C"])
+        .raw_arg(format!("start \"\" \"{url}\""));
+    c
+}
+
 /// The extensions a bare program name is tried with, as `cmd.exe` does with `PATHEXT`'s
 /// default.
 const EXTENSIONS: [&str; 4] = ["exe", "com", "bat", "cmd"];
