@@ -18,9 +18,9 @@ the pinned moto in-process and then runs moto's own server (same arguments as `m
 - A role created in IAM whose trust policy demands `aws:MultiFactorAuthPresent` (Bool or
   BoolIfExists "true") is assumed only with MFA, as AWS assumes it: with a valid
   SerialNumber/TokenCode, or signed by a session that carries MFA context (a GetSessionToken
-  session obtained with a code, or a role session assumed with MFA: role chaining keeps it);
-  AccessDenied "not authorized to perform: sts:AssumeRole" otherwise. So the first AssumeRole of
-  a chain needs the code and later hops, signed by the previous hop's session, do not. Roles
+  session obtained with a code); AccessDenied "not authorized to perform: sts:AssumeRole"
+  otherwise. A role session never carries MFA context onward (AWS: the MFA flag does not pass
+  to the next hop), so only the first AssumeRole of a chain can be MFA-protected. Roles
   that do not exist in IAM (most tests use a made-up ARN) are stock moto: no trust check.
 - Role chaining: AssumeRole signed by a role session is refused above 3600 s with AWS's
   ValidationError ("exceeds the 1 hour session limit for roles assumed by role chaining"), and
@@ -298,8 +298,6 @@ def assume_role(self):
     with _lock:
         if user is not None:
             _role_sessions[new_key] = (self.backend.account_id, self.backend.partition, user.name)
-        if with_mfa:
-            _mfa_keys.add(new_key)
     return result
 
 

@@ -217,7 +217,7 @@ fn a_three_hop_chain_from_an_mfa_session_asks_for_nothing() {
     let moto = common::moto();
     let user = common::provision_user(&moto);
     let first = create_role(&moto, &user, "first", MFA_TRUST);
-    let mid = create_role(&moto, &user, "mid", MFA_TRUST);
+    let mid = create_role(&moto, &user, "mid", PLAIN_TRUST);
     let last = create_role(&moto, &user, "last", PLAIN_TRUST);
     let home = home_with_chain(
         &user,
@@ -279,7 +279,7 @@ fn a_three_hop_chain_spends_one_code_on_the_first_hop() {
     let moto = common::moto();
     let user = common::provision_user(&moto);
     let first = create_role(&moto, &user, "first", MFA_TRUST);
-    let mid = create_role(&moto, &user, "mid", MFA_TRUST);
+    let mid = create_role(&moto, &user, "mid", PLAIN_TRUST);
     let last = create_role(&moto, &user, "last", PLAIN_TRUST);
     let home = home_with_chain(
         &user,
@@ -314,6 +314,36 @@ fn a_three_hop_chain_spends_one_code_on_the_first_hop() {
     ok(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("AWS_SESSION_TOKEN"));
     assert_eq!(common::calls(&user, "AssumeRole"), 3);
+}
+
+/// A later hop whose trust policy demands MFA is refused by AWS: a role session does not carry
+/// MFA onward, so only the first hop of a chain can be MFA-protected. Exit 6, with AWS's words,
+/// after the first hop.
+#[test]
+fn a_later_hop_that_demands_mfa_is_refused_by_aws() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let jump = create_role(&moto, &user, "jump", MFA_TRUST);
+    let target = create_role(&moto, &user, "target", MFA_TRUST);
+    let home = home_with_chain(
+        &user,
+        &[
+            ("jump", &jump, "work", ""),
+            ("target", &target, "jump", ""),
+        ],
+    );
+    let out = home
+        .cmd_at(&moto)
+        .args(["login", "-p", "target", "-c", &common::totp_now(&user.seed)])
+        .output()
+        .unwrap();
+    let err = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(
+        err.contains("not authorized to perform: sts:AssumeRole"),
+        "{err}"
+    );
+    assert_eq!(common::calls(&user, "AssumeRole"), 2, "the first hop passed");
 }
 
 /// A chain that comes back to one of its profiles is refused before any call, with the exit
