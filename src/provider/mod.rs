@@ -133,6 +133,12 @@ pub trait Provider {
     /// Everything that can be checked before a code is asked for or a call is made: keys and
     /// settings that could not be signed with, a file that could not be written.
     fn preflight(&self, ctx: &Ctx, files: &Files) -> anyhow::Result<()>;
+    /// Called when a code is needed and nobody can give one: a reason the login could never
+    /// work that one call shows (the user's only MFA devices are security keys or passkeys),
+    /// said instead of "nobody to ask". `Ok` when there is none, or it cannot be told.
+    fn unusable_devices(&self) -> anyhow::Result<()> {
+        Ok(())
+    }
     /// Obtains a new session and stores it. Called with the flight held.
     fn renew(
         &self,
@@ -441,7 +447,12 @@ fn choose_code<'a>(
     };
     let desktop = Desktop::from_env(&ctx.env);
     let person = prompt.as_ref().map(|p| (p, &desktop));
-    match CodeSource::choose(req.code.clone(), configured, person)? {
+    let chosen = CodeSource::choose(req.code.clone(), configured, person)?;
+    if chosen.is_none() {
+        // A user whose devices STS can never take is told so, not to find a terminal.
+        provider.unusable_devices()?;
+    }
+    match chosen {
         Some(c) => Ok(Some(c)),
         None if req.mode == Mode::Always => Err(MfaError::NoSource.into()),
         None => {

@@ -473,6 +473,25 @@ impl Provider for SessionTokenProvider {
         Ok(())
     }
 
+    fn unusable_devices(&self) -> anyhow::Result<()> {
+        // Only when the device would be looked up anyway: with a configured serial (checked in
+        // preflight) nothing is called and "nobody to ask" comes at once.
+        if self.plan.serial.is_some() {
+            return Ok(());
+        }
+        let api = SdkApi::try_new(&self.plan.keys, &self.plan.settings)?;
+        match aws::runtime()?.block_on(list_devices(&api)) {
+            Ok((devices, who)) => crate::mfa::devices::usable(devices, &who)
+                .map(drop)
+                .map_err(anyhow::Error::from),
+            // Whatever went wrong is for the login to meet; the missing code is the news now.
+            Err(e) => {
+                tracing::debug!("could not list the MFA devices: {e}");
+                Ok(())
+            }
+        }
+    }
+
     fn renew(
         &self,
         ctx: &Ctx,

@@ -327,10 +327,7 @@ fn a_later_hop_that_demands_mfa_is_refused_by_aws() {
     let target = create_role(&moto, &user, "target", MFA_TRUST);
     let home = home_with_chain(
         &user,
-        &[
-            ("jump", &jump, "work", ""),
-            ("target", &target, "jump", ""),
-        ],
+        &[("jump", &jump, "work", ""), ("target", &target, "jump", "")],
     );
     let out = home
         .cmd_at(&moto)
@@ -343,7 +340,11 @@ fn a_later_hop_that_demands_mfa_is_refused_by_aws() {
         err.contains("not authorized to perform: sts:AssumeRole"),
         "{err}"
     );
-    assert_eq!(common::calls(&user, "AssumeRole"), 2, "the first hop passed");
+    assert_eq!(
+        common::calls(&user, "AssumeRole"),
+        2,
+        "the first hop passed"
+    );
 }
 
 /// A chain that comes back to one of its profiles is refused before any call, with the exit

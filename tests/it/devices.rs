@@ -90,6 +90,29 @@ fn only_a_security_key_fails_with_exit_5_and_no_sts_call() {
     assert_eq!(calls(&user, "GetSessionToken"), 0);
 }
 
+/// With nobody to ask either (no terminal, no dialog, no code source, as under an IDE), the
+/// security keys are still the news: exit 5 and their message, not "no terminal", and no STS
+/// call. `credential-process` and `login` alike.
+#[cfg(unix)]
+#[test]
+fn only_a_security_key_with_nobody_to_ask_still_says_so() {
+    let moto = common::moto();
+    let (user, key) = key_only_user(&moto);
+    let home = Home::new();
+    home.write_credentials(&keys_only(&user));
+    for args in [
+        &["login", "-p", "p"][..],
+        &["credential-process", "-p", "p"],
+    ] {
+        let out = home.no_tty(&moto, args);
+        let stderr = common::stderr(&out);
+        assert_eq!(out.status.code(), Some(5), "{args:?}: {stderr}");
+        assert_explains(&stderr, &key);
+        assert!(!stderr.contains("no terminal"), "{stderr}");
+    }
+    assert_eq!(calls(&user, "GetSessionToken"), 0);
+}
+
 #[test]
 fn only_a_security_key_at_a_terminal_asks_for_nothing() {
     let moto = common::moto();
