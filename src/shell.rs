@@ -114,6 +114,9 @@ pub fn render(format: Format, s: &Session, region: Option<&str>) -> Result<Strin
         out.push_str("set -e AWS_PROFILE;\n");
     } else if format == Format::Powershell {
         out.push_str("Remove-Item Env:AWS_PROFILE -ErrorAction SilentlyContinue\n");
+    } else if format == Format::Cmd {
+        // `set "NAME="` removes the variable (silently when it is not set).
+        out.push_str("set \"AWS_PROFILE=\"\n");
     }
     Ok(out)
 }

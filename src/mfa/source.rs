@@ -156,7 +156,7 @@ fn command_for(line: &str, origin: &str) -> Result<Command, SourceError> {
     if line.contains(SHELL_SYNTAX) {
         return Ok(crate::sys::process::shell_command(line));
     }
-    let words = shlex::split(line).ok_or_else(bad)?;
+    let words = crate::sys::process::split_command(line).ok_or_else(bad)?;
     let (program, args) = words.split_first().ok_or_else(bad)?;
     let mut c = Command::new(program);
     c.args(args);

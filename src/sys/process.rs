@@ -9,6 +9,8 @@
 //! - [`exec`]: the command `exec` runs in our place (`execve` on Unix; on Windows, which has no
 //!   such call, it is started, waited for, and its exit code becomes ours, Ctrl-C going to it).
 //! - [`shell_command`]: a command line that needs a shell, as `sh -c` or `cmd.exe /C`.
+//! - [`split_command`]: a plain command line split into words by the platform's rules (`sh`'s
+//!   quoting and backslash escapes on Unix; on Windows, quotes only: `\` separates paths).
 //! - [`open_url`]: a URL opened in the person's browser by the platform's opener
 //!   ([`URL_OPENER`]: `xdg-open` on Linux and the BSDs, `open` on macOS, `cmd /C start` on
 //!   Windows), as aws-vault's `login` (through open-golang) and granted's `-c` do.

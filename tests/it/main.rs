@@ -40,3 +40,6 @@ mod sessions;
 mod setup;
 mod store_fs;
 mod tls;
+// The Windows binary under wine, driven from Linux (issue 19).
+#[cfg(unix)]
+mod wine;

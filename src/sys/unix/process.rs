@@ -19,6 +19,12 @@ pub fn shell_command(line: &str) -> Command {
     c
 }
 
+/// A plain command line (no shell syntax) split into its words as `sh` would: quotes group,
+/// backslashes escape. `None` when a quote is left open.
+pub fn split_command(line: &str) -> Option<Vec<String>> {
+    shlex::split(line)
+}
+
 /// The program that opens a URL in the person's browser: `open` on macOS (Launch Services),
 /// `xdg-open` elsewhere (the freedesktop.org opener of Linux and the BSDs).
 pub const URL_OPENER: &str = if cfg!(target_os = "macos") {

@@ -27,6 +27,39 @@ pub fn shell_command(line: &str) -> Command {
     c
 }
 
+/// A plain command line (no shell syntax) split into its words as Windows programs split
+/// theirs: whitespace separates, double quotes group, and a backslash is a path separator,
+/// never an escape (`C:\Users\me\code.bat`, `"C:\Program Files\Yubico\ykman.exe" oath`).
+/// `None` when a quote is left open.
+pub fn split_command(line: &str) -> Option<Vec<String>> {
+    let (mut words, mut word, mut in_word, mut quoted) = (Vec::new(), String::new(), false, false);
+    for c in line.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                in_word = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            c => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if quoted {
+        return None;
+    }
+    if in_word {
+        words.push(word);
+    }
+    Some(words)
+}
+
 /// The program that opens a URL in the person's browser: `cmd.exe`, with its `start` built-in.
 pub const URL_OPENER: &str = DEFAULT_SHELL;
 

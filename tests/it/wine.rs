@@ -1,0 +1,553 @@
+//! The Windows binary (`x86_64-pc-windows-gnu`) under wine, against the emulator (issue 19,
+//! point 1). `scripts/test` builds it (`scripts/wine-env`'s `wine_build`) and sets
+//! `MFA_SESSION_TEST_WINDOWS_EXE`, `WINEPREFIX`, `WINE_SHIM` and `WINE_ENVRUN`; without them
+//! these tests fail, saying so.
+//!
+//! Wine replaces `HOME`, `USERPROFILE` and `LOCALAPPDATA` with its own values when it starts a
+//! Windows program from Linux (HOME becomes `WINEHOMEDIR`), so each run goes through
+//! `envrun.exe` (scripts/wine/envrun.c), which sets them inside wine to this test's own
+//! directories (`Z:\tmp\mfa-home-…`) and then starts the binary with its arguments verbatim.
+//! Files are checked from Linux; the AWS CLI on Linux reads what the Windows binary wrote, and
+//! wine's `cmd.exe` runs the batch files. No PowerShell here: its format is checked for shape.
+
+use crate::common;
+use common::{Home, IamUser, calls, long_term, profile, session_section, stderr};
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+/// Debian's wine64 loader, as scripts/wine-env runs it.
+const WINE64: &str = "/usr/lib/wine/wine64";
+
+struct Wine {
+    exe: PathBuf,
+    envrun: PathBuf,
+    prefix: String,
+}
+
+fn wine() -> &'static Wine {
+    static WINE: OnceLock<Wine> = OnceLock::new();
+    WINE.get_or_init(|| {
+        let need = |name: &str| {
+            std::env::var(name).unwrap_or_else(|_| {
+                panic!(
+                    "{name} is not set: these tests run the Windows binary under wine; run them \
+                     through scripts/test, which sources scripts/wine-env, builds the exe \
+                     (wine_build) and sets MFA_SESSION_TEST_WINDOWS_EXE, WINEPREFIX, WINE_SHIM \
+                     and WINE_ENVRUN"
+                )
+            })
+        };
+        let exe = PathBuf::from(need("MFA_SESSION_TEST_WINDOWS_EXE"));
+        let shim = PathBuf::from(need("WINE_SHIM"));
+        let envrun = PathBuf::from(need("WINE_ENVRUN"));
+        let prefix = need("WINEPREFIX");
+        for p in [&exe, &shim, &envrun] {
+            assert!(p.is_file(), "{} is missing: run scripts/test", p.display());
+        }
+        assert!(
+            Path::new(WINE64).is_file(),
+            "{WINE64} is missing: scripts/wine-env installs wine64"
+        );
+        // Rust's std needs ProcessPrng, which wine 8 lacks: the shim beside the exe, as
+        // wine_run puts it (copied once, before any run, and only when it differs).
+        let beside = exe.with_file_name("bcryptprimitives.dll");
+        if std::fs::read(&beside).ok() != std::fs::read(&shim).ok() {
+            std::fs::copy(&shim, &beside).unwrap();
+        }
+        Wine {
+            exe,
+            envrun,
+            prefix,
+        }
+    })
+}
+
+/// A Linux path as wine's Windows programs see it: `Z:\tmp\x`.
+fn win(p: &Path) -> String {
+    format!("Z:{}", p.display()).replace('/', "\\")
+}
+
+/// Which variable names the home for the Windows binary.
+#[derive(Clone, Copy)]
+enum HomeVar {
+    Home,
+    UserProfile,
+}
+
+/// wine64 with a clean environment: only what wine needs and the endpoint.
+fn wine_command(endpoint: &str) -> Command {
+    let w = wine();
+    let mut c = Command::new(WINE64);
+    c.env_clear()
+        .env("WINEPREFIX", &w.prefix)
+        .env("WINEDEBUG", "-all")
+        .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+        .env("NO_COLOR", "1")
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .stdin(Stdio::null());
+    c
+}
+
+/// `program args` run under wine with the home (and `%LOCALAPPDATA%`, where the cache and
+/// locks live) in `home`.
+fn in_home(home: &Home, var: HomeVar, endpoint: &str, program: &str, args: &[&str]) -> Command {
+    let name = match var {
+        HomeVar::Home => "HOME",
+        HomeVar::UserProfile => "USERPROFILE",
+    };
+    let mut c = wine_command(endpoint);
+    c.arg(&wine().envrun)
+        .arg(format!("{name}={}", win(home.path())))
+        .arg(format!(
+            "LOCALAPPDATA={}",
+            win(&home.path().join("AppData/Local"))
+        ))
+        .arg("--")
+        .arg(program)
+        .args(args);
+    c
+}
+
+/// The Windows mfa-session with HOME=`Z:\…` and `args`.
+fn mfa(home: &Home, endpoint: &str, args: &[&str]) -> Command {
+    in_home(home, HomeVar::Home, endpoint, &win(&wine().exe), args)
+}
+
+fn run(home: &Home, endpoint: &str, args: &[&str]) -> Output {
+    mfa(home, endpoint, args).output().unwrap()
+}
+
+/// stdout of a run that must succeed.
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        stderr(out)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `lines` as a batch file under `home` (CRLF, as Windows editors write them); its `Z:\` path.
+fn batch(home: &Home, name: &str, lines: &[&str]) -> String {
+    let path = home.path().join(name);
+    let mut text = lines.join("\r\n");
+    text.push_str("\r\n");
+    std::fs::write(&path, text).unwrap();
+    win(&path)
+}
+
+/// `refresh`'s and the single flight's code source: a batch file in `dir` that logs each run to
+/// `runs`, waits `ping_count - 1` seconds (a person touching a key) and prints the code the
+/// test wrote into `code.txt` (no Python on the Windows side to compute it).
+fn code_batch(home: &Home, user: &IamUser, ping_count: u32, dir: &str) -> String {
+    std::fs::write(
+        home.path().join("code.txt"),
+        format!("{}\r\n", common::totp_now(&user.seed)),
+    )
+    .unwrap();
+    let runs = win(&home.path().join("runs"));
+    let code = win(&home.path().join("code.txt"));
+    std::fs::create_dir_all(home.path().join(dir)).unwrap();
+    batch(
+        home,
+        &format!("{dir}/code.bat"),
+        &[
+            "@echo off",
+            &format!("echo run>> {runs}"),
+            &format!("ping -n {ping_count} 127.0.0.1 > nul"),
+            &format!("type {code}"),
+        ],
+    )
+}
+
+fn runs(home: &Home) -> usize {
+    std::fs::read_to_string(home.path().join("runs"))
+        .unwrap_or_default()
+        .lines()
+        .count()
+}
+
+/// A managed profile `dev` with a session valid for an hour, beside its long-term keys.
+fn home_with_session(token: &str) -> Home {
+    let home = Home::new();
+    home.write_credentials(&format!(
+        "{}\r\n{}",
+        common::LT_SECTION,
+        session_section("dev", token, 60)
+    ));
+    home
+}
+
+// ------------------------------------------------------------------------------------- tests
+
+#[test]
+fn login_keeps_crlf_and_the_aws_cli_on_linux_reads_the_session() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    let original = format!(
+        "; work account\r\n[work-long-term]\r\naws_access_key_id = {}\r\naws_secret_access_key = {}\r\n\r\n[other]\r\nregion = eu-west-1 # keep\r\n",
+        user.access_key_id, user.secret_access_key
+    );
+    home.write_credentials(&original);
+
+    let out = run(
+        &home,
+        &moto,
+        &[
+            "login",
+            "--profile",
+            "work",
+            "--code",
+            &common::totp_now(&user.seed),
+        ],
+    );
+    assert_eq!(ok(&out), "");
+    assert!(
+        stderr(&out).contains("[work] logged in with"),
+        "{}",
+        stderr(&out)
+    );
+    // The file under HOME=Z:\…: every original byte kept, and the new lines in CRLF too.
+    let text = home.read_credentials();
+    let without_serial = text.replace(&format!("mfa_serial = {}\r\n", user.serial), "");
+    assert!(without_serial.starts_with(&original), "{text:?}");
+    assert!(
+        !text.replace("\r\n", "").contains('\n'),
+        "a bare LF: {text:?}"
+    );
+    assert!(
+        text.contains("\r\n[work]\r\naws_access_key_id = ASIA"),
+        "{text:?}"
+    );
+    assert_eq!(profile(&text, "work-long-term")["mfa_serial"], user.serial);
+    assert!(!profile(&text, "work")["aws_session_token"].is_empty());
+
+    // The AWS CLI on Linux reads the same file and calls STS with the session.
+    let out = Command::new(common::venv().join("bin/aws"))
+        .args(["sts", "get-caller-identity", "--profile", "work"])
+        .args(["--endpoint-url", &moto, "--region", "us-east-1"])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.credentials())
+        .env("AWS_CONFIG_FILE", home.config())
+        .output()
+        .unwrap();
+    let id: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(
+        id["Arn"],
+        format!("arn:aws:iam::123456789012:user/{}", user.name)
+    );
+    assert_eq!(calls(&user, "GetSessionToken"), 1);
+}
+
+#[test]
+fn export_cmd_is_evaluated_by_cmd_exe_and_powershell_has_its_shape() {
+    // A token with what cmd.exe treats specially outside quotes (no `%`, `"`, `!`, `^`: those
+    // are refused for cmd, see shell.rs).
+    let token = "IQoJb3+/== a&b|c<d>e(f)";
+    let home = home_with_session(token);
+    let lines = ok(&run(
+        &home,
+        "http://127.0.0.1:9",
+        &["export", "--profile", "dev", "--format", "cmd"],
+    ));
+    let mut script = vec!["@echo off", "set \"AWS_PROFILE=dev\""];
+    script.extend(lines.lines());
+    script.push("set AWS_");
+    let bat = batch(&home, "export.bat", &script);
+    let out = wine_command("http://127.0.0.1:9")
+        .args(["cmd.exe", "/D", "/C", &bat])
+        .output()
+        .unwrap();
+    let shown = ok(&out).replace("\r\n", "\n");
+    for want in [
+        "AWS_ACCESS_KEY_ID=ASIAVALIDSESSION0001\n",
+        "AWS_SECRET_ACCESS_KEY=sess/secret+key\n",
+        &format!("AWS_SESSION_TOKEN={token}\n"),
+    ] {
+        assert!(shown.contains(want), "{want:?} not in {shown:?}\n{lines}");
+    }
+    assert!(
+        !shown.contains("AWS_PROFILE="),
+        "the profile's name would win over the exported keys: {shown:?}\n{lines}"
+    );
+
+    // PowerShell (not installed here, so only its shape): one `$Env:NAME = '…'` line per
+    // variable, in single quotes (nothing in them is special but `'`, doubled), then
+    // AWS_PROFILE removed.
+    let ps = ok(&run(
+        &home,
+        "http://127.0.0.1:9",
+        &["export", "--profile", "dev", "--format", "powershell"],
+    ));
+    let lines: Vec<&str> = ps.lines().collect();
+    let (last, sets) = lines.split_last().unwrap();
+    assert_eq!(
+        *last, "Remove-Item Env:AWS_PROFILE -ErrorAction SilentlyContinue",
+        "{ps}"
+    );
+    let names: Vec<&str> = sets
+        .iter()
+        .map(|l| {
+            let (name, value) = l
+                .strip_prefix("$Env:")
+                .and_then(|l| l.split_once(" = "))
+                .unwrap_or_else(|| panic!("{l:?}"));
+            assert!(
+                value.len() >= 2 && value.starts_with('\'') && value.ends_with('\''),
+                "{l:?}"
+            );
+            assert!(!value[1..value.len() - 1].contains('\''), "{l:?}");
+            name
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_CREDENTIAL_EXPIRATION"
+        ],
+        "{ps}"
+    );
+    assert!(
+        lines.contains(&format!("$Env:AWS_SESSION_TOKEN = '{token}'").as_str()),
+        "{ps}"
+    );
+}
+
+#[test]
+fn credential_process_json_and_status_with_userprofile() {
+    let home = home_with_session("tok-json");
+    let out = ok(&run(
+        &home,
+        "http://127.0.0.1:9",
+        &["credential-process", "--profile", "dev"],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["Version"], 1);
+    assert_eq!(v["AccessKeyId"], "ASIAVALIDSESSION0001");
+    assert_eq!(v["SecretAccessKey"], "sess/secret+key");
+    assert_eq!(v["SessionToken"], "tok-json");
+    assert!(v["Expiration"].as_str().unwrap().starts_with("20"), "{v}");
+
+    // The home from %USERPROFILE% alone (no HOME), as on a Windows machine.
+    let out = in_home(
+        &home,
+        HomeVar::UserProfile,
+        "http://127.0.0.1:9",
+        &win(&wine().exe),
+        &["status", "--json"],
+    )
+    .output()
+    .unwrap();
+    let text = ok(&out);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(text.contains("\"dev\""), "{v}");
+    let out = in_home(
+        &home,
+        HomeVar::UserProfile,
+        "http://127.0.0.1:9",
+        &win(&wine().exe),
+        &["status"],
+    )
+    .output()
+    .unwrap();
+    assert!(ok(&out).contains("dev"), "{}", stderr(&out));
+}
+
+#[test]
+fn exec_passes_the_exit_code_and_the_environment_to_cmd_exe() {
+    let home = home_with_session("tok-exec");
+    let out = run(
+        &home,
+        "http://127.0.0.1:9",
+        &["exec", "-p", "dev", "--", "cmd.exe", "/C", "exit 7"],
+    );
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    let out = run(
+        &home,
+        "http://127.0.0.1:9",
+        &[
+            "exec",
+            "-p",
+            "dev",
+            "--",
+            "cmd.exe",
+            "/C",
+            "echo %AWS_ACCESS_KEY_ID% %AWS_SESSION_TOKEN%",
+        ],
+    );
+    assert_eq!(ok(&out).trim_end(), "ASIAVALIDSESSION0001 tok-exec");
+}
+
+#[test]
+fn refresh_through_a_batch_file_mfa_process() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    home.write_credentials(&format!(
+        "{}[p]\r\naws_access_key_id = ASIAOLDSESSION\r\naws_secret_access_key = old\r\n\
+         aws_session_token = old\r\nexpiration = {}\r\n",
+        long_term("p", &user, ""),
+        common::expiring_in(5)
+    ));
+    // In a folder with a space, quoted as Windows quotes paths.
+    let bat = code_batch(&home, &user, 1, "my codes");
+    home.write_config(&format!("[profile p]\r\nmfa_process = \"{bat}\"\r\n"));
+    let out = run(&home, &moto, &["refresh", "--all"]);
+    ok(&out);
+    assert!(
+        stderr(&out).contains("[p] renewed until"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(runs(&home), 1);
+    let s = profile(&home.read_credentials(), "p");
+    assert!(
+        s["aws_access_key_id"].starts_with("ASIA") && s["aws_access_key_id"] != "ASIAOLDSESSION",
+        "{s:?}"
+    );
+    assert_eq!(calls(&user, "GetSessionToken"), 1);
+}
+
+#[test]
+fn ten_credential_processes_share_one_code_and_one_call() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    home.write_credentials(&format!(
+        "[p1-long-term]\r\naws_access_key_id = {}\r\naws_secret_access_key = {}\r\n",
+        user.access_key_id, user.secret_access_key
+    ));
+    let bat = code_batch(&home, &user, 2, "codes");
+    home.write_config(&format!("[profile p1]\r\nmfa_process = {bat}\r\n"));
+    let children: Vec<_> = (0..10)
+        .map(|_| {
+            mfa(&home, &moto, &["credential-process", "--profile", "p1"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outs: Vec<Output> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let keys: Vec<String> = outs
+        .iter()
+        .map(|out| {
+            let v: serde_json::Value = serde_json::from_str(&ok(out)).unwrap();
+            v["AccessKeyId"].as_str().unwrap().to_string()
+        })
+        .collect();
+    // They did run at once: some waited for the one logging in.
+    assert!(
+        outs.iter()
+            .any(|o| stderr(o).contains("waiting for another mfa-session logging in to [p1]")),
+        "{:?}",
+        outs.iter().map(stderr).collect::<Vec<_>>()
+    );
+    assert!(keys[0].starts_with("ASIA"), "{keys:?}");
+    assert!(keys.iter().all(|k| *k == keys[0]), "{keys:?}");
+    assert_eq!(runs(&home), 1, "the code source ran once");
+    assert_eq!(calls(&user, "GetSessionToken"), 1);
+}
+
+#[test]
+fn concurrent_logins_to_different_profiles_lose_nothing() {
+    let moto = common::moto();
+    let users: Vec<IamUser> = (0..4).map(|_| common::provision_user(&moto)).collect();
+    let home = Home::new();
+    let mut original = String::from("; shared by four logins\r\n");
+    for (i, u) in users.iter().enumerate() {
+        original.push_str(&long_term(&format!("p{i}"), u, "").replace('\n', "\r\n"));
+    }
+    home.write_credentials(&original);
+    let children: Vec<_> = users
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let p = format!("p{i}");
+            let code = common::totp_now(&u.seed);
+            mfa(&home, &moto, &["login", "-p", &p, "-c", &code])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        ok(&c.wait_with_output().unwrap());
+    }
+    let text = home.read_credentials();
+    assert!(text.starts_with(&original), "{text:?}");
+    assert!(
+        !text.replace("\r\n", "").contains('\n'),
+        "a bare LF: {text:?}"
+    );
+    for (i, u) in users.iter().enumerate() {
+        let s = profile(&text, &format!("p{i}"));
+        assert!(s["aws_access_key_id"].starts_with("ASIA"), "p{i}: {text}");
+        assert_eq!(calls(u, "GetSessionToken"), 1);
+    }
+}
+
+#[test]
+fn keyring_store_round_trip_through_the_credential_manager() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    let original = format!(
+        "# keys\r\n[work-long-term]\r\naws_access_key_id = {}\r\naws_secret_access_key = {}   # mine\r\n\
+         mfa_serial = {}\r\n\r\n[other]\r\nregion = x\r\n",
+        user.access_key_id, user.secret_access_key, user.serial
+    );
+    home.write_credentials(&original);
+    let out = run(&home, &moto, &["setup", "-p", "work", "--store", "keyring"]);
+    ok(&out);
+    assert!(
+        stderr(&out).contains("into the OS keyring"),
+        "{}",
+        stderr(&out)
+    );
+    // The secret key left the file (wine keeps the Credential Manager in its registry, in the
+    // prefix, not under HOME).
+    assert!(common::files_containing(home.path(), &user.secret_access_key).is_empty());
+    let moved = original.replace(
+        &format!(
+            "aws_secret_access_key = {}   # mine",
+            user.secret_access_key
+        ),
+        "mfa_store = keyring   # mine",
+    );
+    assert_eq!(home.read_credentials(), moved);
+    // A login signs with the secret read back from the Credential Manager.
+    ok(&run(
+        &home,
+        &moto,
+        &["login", "-p", "work", "-c", &common::totp_now(&user.seed)],
+    ));
+    assert_eq!(calls(&user, "GetSessionToken"), 1);
+    let with_session = home.read_credentials();
+    // Back to the file: byte for byte as before, the session section aside.
+    ok(&run(
+        &home,
+        &moto,
+        &["setup", "-p", "work", "--store", "file"],
+    ));
+    let back = home.read_credentials();
+    assert!(back.starts_with(&original), "{back:?}");
+    assert_eq!(
+        &back[original.len()..],
+        &with_session[moved.len()..],
+        "only the session follows"
+    );
+}
