@@ -551,3 +551,88 @@ fn keyring_store_round_trip_through_the_credential_manager() {
         "only the session follows"
     );
 }
+
+/// Starts `holdfile.exe`, which opens `file` without delete sharing (as many editors and
+/// scanners do) for `millis`, and returns once it holds it.
+fn hold_open(moto: &str, home: &Home, file: &Path, millis: u32) -> std::process::Child {
+    let held = home.path().join("held");
+    let _ = std::fs::remove_file(&held);
+    let holdfile = std::env::var("WINE_HOLDFILE")
+        .expect("WINE_HOLDFILE is not set: run the tests through scripts/test");
+    let holder = wine_command(moto)
+        .arg(holdfile)
+        .args([win(file), win(&held), millis.to_string()])
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !held.exists() {
+        assert!(
+            start.elapsed().as_secs() < 60,
+            "holdfile.exe never held the file"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    holder
+}
+
+#[test]
+fn a_credentials_file_held_open_briefly_is_replaced_once_it_is_let_go() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    let original = long_term("p", &user, "").replace('\n', "\r\n");
+    home.write_credentials(&original);
+    let mut holder = hold_open(&moto, &home, &home.credentials(), 1000);
+    let out = run(
+        &home,
+        &moto,
+        &["login", "-p", "p", "-c", &common::totp_now(&user.seed)],
+    );
+    ok(&out);
+    assert!(holder.wait().unwrap().success(), "holdfile.exe failed");
+    let after = home.read_credentials();
+    assert!(
+        after.starts_with(&original),
+        "the long-term lines changed:\n{after:?}"
+    );
+    assert!(after.contains("[p]\r\n"), "no session section:\n{after:?}");
+    assert_eq!(calls(&user, "GetSessionToken"), 1);
+}
+
+#[test]
+fn a_credentials_file_held_open_too_long_fails_with_one_line_and_is_unchanged() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    let original = long_term("p", &user, "").replace('\n', "\r\n");
+    home.write_credentials(&original);
+    let mut holder = hold_open(&moto, &home, &home.credentials(), 15_000);
+    let t = std::time::Instant::now();
+    let out = run(
+        &home,
+        &moto,
+        &["login", "-p", "p", "-c", &common::totp_now(&user.seed)],
+    );
+    let took = t.elapsed();
+    let still_held = holder.try_wait().unwrap().is_none();
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert!(
+        still_held,
+        "the holder let go before the login ended ({took:?})"
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "exit code; stderr:\n{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line:\n{err}");
+    assert!(
+        err.contains("in use by another program"),
+        "the line says why:\n{err}"
+    );
+    assert_eq!(home.read_credentials(), original, "the file changed");
+    assert!(
+        !std::fs::read_dir(home.path().join(".aws"))
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().contains("tmp-")),
+        "a temp file was left behind"
+    );
+}

@@ -293,6 +293,18 @@ pub fn replace(tmp: tempfile::NamedTempFile, target: &Path) -> io::Result<()> {
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(100));
             }
+            Err(e) if busy(&e.error) => {
+                return Err(io::Error::new(
+                    e.error.kind(),
+                    format!(
+                        "it is in use by another program, and Windows refuses to replace a file \
+                         opened without delete sharing (tried for {} s: {}); close the program \
+                         holding it (an editor, a virus scan) and try again",
+                        RENAME_PATIENCE.as_secs(),
+                        e.error
+                    ),
+                ));
+            }
             Err(e) => return Err(e.error),
         }
     }
