@@ -37,6 +37,33 @@ pub struct Tty {
     pub output: File,
 }
 
+/// Typing on the terminal is not shown until this is dropped: a code read while it lives stays off
+/// the screen (and out of the console's scrollback). On Windows the console's echo is turned off
+/// (`ENABLE_ECHO_INPUT`) and the previous mode restored on drop; on Unix the terminal keeps
+/// echoing, as aws-vault's and aws-mfa's prompts do for a 6-digit code spent within seconds,
+/// so [`Hidden::active`] is `false` there.
+pub struct Hidden(Option<imp::EchoOff>);
+
+impl Hidden {
+    /// Whether typing is hidden now (the prompt then ends the line itself after the answer).
+    pub fn active(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+impl std::fmt::Debug for Hidden {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Hidden").field(&self.active()).finish()
+    }
+}
+
+/// Stops the typing on the terminal whose input end is `input` from being shown until the
+/// result is dropped; where the platform keeps echo (Unix) or `input` is not a console, nothing
+/// changes.
+pub fn hide_typing(input: &File) -> Hidden {
+    Hidden(imp::echo_off(input))
+}
+
 /// The terminal for reading and writing, or `None` when the process has none or gave it away.
 pub fn open() -> Option<Tty> {
     if given_away() {

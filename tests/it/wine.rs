@@ -636,3 +636,96 @@ fn a_credentials_file_held_open_too_long_fails_with_one_line_and_is_unchanged() 
         "a temp file was left behind"
     );
 }
+
+/// `args` for the Windows binary run on a pseudo-terminal (`script`), so wine gives it a console
+/// on that terminal; `answer` is typed (with Enter) once `prompt` is on the screen. Returns the
+/// exit status and everything the screen showed.
+fn on_console(
+    home: &Home,
+    endpoint: &str,
+    args: &[&str],
+    prompt: &str,
+    answer: &str,
+) -> (Option<i32>, String) {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let c = in_home(home, HomeVar::Home, endpoint, &win(&wine().exe), args);
+    let line = std::iter::once(c.get_program())
+        .chain(c.get_args())
+        .map(|a| quote(&a.to_string_lossy()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut script = Command::new("script");
+    script.args(["-qec", &line, "/dev/null"]).env_clear();
+    for (k, v) in c.get_envs() {
+        if let Some(v) = v {
+            script.env(k, v);
+        }
+    }
+    let mut child = script
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("TERM", "xterm")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let screen = Arc::new(Mutex::new(Vec::new()));
+    let reader = {
+        let screen = Arc::clone(&screen);
+        let mut out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = out.read(&mut buf) {
+                screen.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    let shown = || String::from_utf8_lossy(&screen.lock().unwrap()).into_owned();
+    let start = std::time::Instant::now();
+    while !shown().contains(prompt) {
+        if start.elapsed().as_secs() > 60 || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            panic!("the prompt {prompt:?} never came; the screen:\n{}", shown());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut stdin = child.stdin.take().unwrap();
+    // The console reads the terminal raw: Enter is a carriage return.
+    stdin.write_all(format!("{answer}\r").as_bytes()).unwrap();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed().as_secs() > 90 {
+            let _ = child.kill();
+            panic!("it never ended; the screen:\n{}", shown());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    drop(stdin);
+    reader.join().unwrap();
+    (status.code(), shown())
+}
+
+#[test]
+fn the_console_prompt_does_not_show_the_code() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    home.write_credentials(&long_term("p", &user, "").replace('\n', "\r\n"));
+    let code = common::totp_now(&user.seed);
+    let (status, screen) = on_console(&home, &moto, &["login", "-p", "p"], "MFA code for", &code);
+    assert_eq!(status, Some(0), "the screen:\n{screen}");
+    let after_prompt = &screen[screen.find("MFA code for").unwrap()..];
+    assert!(
+        after_prompt.contains("[p]"),
+        "the prompt names the profile:\n{screen}"
+    );
+    assert!(
+        !after_prompt.contains(&code),
+        "the code was shown on the console:\n{screen}"
+    );
+    assert_eq!(calls(&user, "GetSessionToken"), 1);
+}

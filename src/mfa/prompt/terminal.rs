@@ -14,6 +14,8 @@ use crate::session::Secret;
 pub struct Terminal<R, W> {
     input: R,
     output: W,
+    /// The terminal's input end, to hide the typing of a code (Windows' console echo).
+    console: Option<File>,
 }
 
 impl Terminal<BufReader<File>, File> {
@@ -21,6 +23,7 @@ impl Terminal<BufReader<File>, File> {
     pub fn open() -> Option<Self> {
         let tty = crate::sys::terminal::open()?;
         Some(Terminal {
+            console: tty.input.try_clone().ok(),
             input: BufReader::new(tty.input),
             output: tty.output,
         })
@@ -43,7 +46,11 @@ impl<R: BufRead, W: Write> Prompt for Terminal<R, W> {
 
 impl<R: BufRead, W: Write> Terminal<R, W> {
     pub fn new(input: R, output: W) -> Self {
-        Terminal { input, output }
+        Terminal {
+            input,
+            output,
+            console: None,
+        }
     }
 
     fn ask(&mut self, question: &str) -> Result<String, MfaError> {
@@ -67,7 +74,16 @@ impl<R: BufRead, W: Write> Terminal<R, W> {
         }
         let mut last = None;
         for _ in 0..ASKS {
-            let answer = self.ask(&format!("{} ", to.question()))?;
+            let answer = {
+                // Typing hidden while the code is read, shown again before anything else.
+                let hidden = self.console.as_ref().map(crate::sys::terminal::hide_typing);
+                let answer = self.ask(&format!("{} ", to.question()));
+                if hidden.as_ref().is_some_and(|h| h.active()) {
+                    // The Enter that ended the answer was not shown either.
+                    writeln!(self.output)?;
+                }
+                answer?
+            };
             match validate_code(&answer) {
                 Ok(code) => return Ok(code),
                 Err(e) => {

@@ -6,6 +6,14 @@ use std::os::unix::fs::OpenOptionsExt;
 
 use super::Tty;
 
+/// Never made: the terminal keeps echoing on Unix (see `sys::terminal::Hidden`).
+pub(super) enum EchoOff {}
+
+pub(super) fn echo_off(input: &std::fs::File) -> Option<EchoOff> {
+    let _ = input;
+    None
+}
+
 pub(super) fn open() -> Option<Tty> {
     let input = OpenOptions::new()
         .read(true)
