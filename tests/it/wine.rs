@@ -637,6 +637,156 @@ fn a_credentials_file_held_open_too_long_fails_with_one_line_and_is_unchanged() 
     );
 }
 
+/// Wine processes (as Linux sees them) whose command line holds `marker`.
+fn wine_processes_with(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            if cmdline.contains(marker) {
+                found.push(cmdline);
+            }
+        }
+    }
+    found
+}
+
+/// Waits up to 10 s for every wine process holding `marker` to be gone.
+fn assert_none_left(marker: &str, what: &str) {
+    let start = std::time::Instant::now();
+    loop {
+        let left = wine_processes_with(marker);
+        if left.is_empty() {
+            return;
+        }
+        assert!(
+            start.elapsed().as_secs() < 10,
+            "{what}: still running: {left:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// A batch code source that first starts `ping -n COUNT` in the background (a helper it leaves
+/// behind; COUNT is the test's marker), then, unless `hang`, prints the code.
+fn code_batch_leaving(home: &Home, user: &IamUser, count: u32, hang: bool) -> String {
+    std::fs::write(
+        home.path().join("code.txt"),
+        format!("{}\r\n", common::totp_now(&user.seed)),
+    )
+    .unwrap();
+    let code = win(&home.path().join("code.txt"));
+    let mut lines = vec![
+        "@echo off".to_string(),
+        format!("start /b ping -n {count} 127.0.0.1 > nul"),
+    ];
+    if hang {
+        lines.push(format!("ping -n {} 127.0.0.1 > nul", count + 1));
+    }
+    lines.push(format!("type {code}"));
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    batch(home, "leaving.bat", &lines)
+}
+
+#[test]
+fn what_an_mfa_process_leaves_behind_ends_with_it() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    home.write_credentials(&long_term("p", &user, "").replace('\n', "\r\n"));
+    let marker = 3000 + std::process::id() % 1000;
+    let bat = code_batch_leaving(&home, &user, marker, false);
+    let out = run(&home, &moto, &["login", "-p", "p", "--mfa-process", &bat]);
+    ok(&out);
+    assert_eq!(calls(&user, "GetSessionToken"), 1);
+    assert_none_left(
+        &format!("-n {marker} "),
+        "the helper the code source started (its Job Object was not closed)",
+    );
+}
+
+#[test]
+fn an_mfa_process_past_the_bound_is_killed_with_all_it_started() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    let original = long_term("p", &user, "").replace('\n', "\r\n");
+    home.write_credentials(&original);
+    let marker = 4000 + std::process::id() % 1000;
+    let bat = code_batch_leaving(&home, &user, marker, true);
+    let t = std::time::Instant::now();
+    let out = run(&home, &moto, &["login", "-p", "p", "--mfa-process", &bat]);
+    let took = t.elapsed();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    assert!(
+        err.contains("did not finish within 30 s and was killed"),
+        "{err}"
+    );
+    assert!(took.as_secs() < 60, "took {took:?}");
+    assert_none_left(&format!("-n {marker} "), "the code source's helper");
+    assert_none_left(&format!("-n {} ", marker + 1), "the code source");
+    assert_eq!(calls(&user, "GetSessionToken"), 0);
+    assert_eq!(home.read_credentials(), original);
+}
+
+#[test]
+fn an_mfa_process_ends_when_mfa_session_is_killed() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    home.write_credentials(&long_term("p", &user, "").replace('\n', "\r\n"));
+    let marker = 5000 + std::process::id() % 1000;
+    let bat = code_batch_leaving(&home, &user, marker, true);
+    let mut child = mfa(&home, &moto, &["login", "-p", "p", "--mfa-process", &bat])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Once the code source runs, kill mfa-session.exe itself (not wine's loader we started).
+    let start = std::time::Instant::now();
+    while wine_processes_with(&format!("-n {} ", marker + 1)).is_empty() {
+        assert!(
+            start.elapsed().as_secs() < 30,
+            "the code source never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let exe = wine()
+        .exe
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let home_name = home
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let ours: Vec<i32> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let pid: i32 = e.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            (cmdline.contains(&exe) && cmdline.contains(&home_name) && !cmdline.contains("envrun"))
+                .then_some(pid)
+        })
+        .collect();
+    assert!(!ours.is_empty(), "no mfa-session.exe process found");
+    for pid in ours {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    }
+    let _ = child.wait();
+    assert_none_left(&format!("-n {marker} "), "the code source's helper");
+    assert_none_left(&format!("-n {} ", marker + 1), "the code source");
+    assert_eq!(calls(&user, "GetSessionToken"), 0);
+}
+
 /// `args` for the Windows binary run on a pseudo-terminal (`script`), so wine gives it a console
 /// on that terminal; `answer` is typed (with Enter) once `prompt` is on the screen. Returns the
 /// exit status and everything the screen showed.
