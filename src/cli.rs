@@ -373,6 +373,20 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// The CredUI dialog the `credui` prompt driver runs (Windows; internal).
+    ///
+    /// Shows Windows' credentials dialog with TEXT and prints what was typed into its hidden
+    /// field on stdout; exits 1 on Cancel. The `credui` driver runs it as a child so that it is
+    /// bounded and killed whole like every other dialog. Not for direct use.
+    #[command(name = "credui-dialog", hide = true)]
+    CreduiDialog {
+        /// The dialog's message.
+        #[arg(long, value_name = "TEXT")]
+        text: String,
+        /// Ask for the number of one of these instead (repeatable); the device is printed.
+        #[arg(long, value_name = "DEVICE")]
+        choose: Vec<String>,
+    },
     /// Print the man page (roff) to stdout.
     ///
     /// Install it with `mfa-session man > ~/.local/share/man/man1/mfa-session.1`.

@@ -5,6 +5,7 @@
 pub mod completions;
 pub mod console;
 pub mod credential_process;
+pub mod credui_dialog;
 pub mod doctor;
 pub mod exec;
 pub mod export;
@@ -68,6 +69,7 @@ pub fn dispatch(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         } => doctor::run(profile, json, timeout, refresh_window, ctx, &mut out),
         Command::Completions { shell } => completions::run(shell, &mut out),
         Command::Man => man::run(&mut out),
+        Command::CreduiDialog { text, choose } => credui_dialog::run(&text, &choose, &mut out),
     }
 }
 

@@ -18,6 +18,7 @@ pub const WINDOWS: bool = cfg!(windows);
 pub const MACOS: bool = cfg!(target_os = "macos");
 
 pub mod child;
+pub mod dialog;
 pub mod fs;
 pub mod owner;
 pub mod process;

@@ -22,13 +22,13 @@ fn on_path(program: &str) -> bool {
 
 /// A private X server for one test; stopped on drop. Fails loudly when Xvfb, zenity or xdotool
 /// are missing (`scripts/setup-test-env` installs them).
-struct Xvfb {
+pub(crate) struct Xvfb {
     child: Child,
-    display: String,
+    pub(crate) display: String,
 }
 
 impl Xvfb {
-    fn start() -> Xvfb {
+    pub(crate) fn start() -> Xvfb {
         for tool in ["Xvfb", "zenity", "xdotool"] {
             assert!(
                 on_path(tool),
@@ -84,7 +84,7 @@ impl Xvfb {
         x
     }
 
-    fn xdotool(&self, args: &[&str]) -> Output {
+    pub(crate) fn xdotool(&self, args: &[&str]) -> Output {
         Command::new("xdotool")
             .args(args)
             .env("DISPLAY", &self.display)
@@ -93,7 +93,7 @@ impl Xvfb {
     }
 
     /// The windows whose title matches `title` (a regex).
-    fn windows(&self, title: &str) -> Vec<String> {
+    pub(crate) fn windows(&self, title: &str) -> Vec<String> {
         let out = self.xdotool(&["search", "--name", title]);
         String::from_utf8_lossy(&out.stdout)
             .lines()
@@ -102,7 +102,7 @@ impl Xvfb {
     }
 
     /// The process showing `window` (its _NET_WM_PID), if it says.
-    fn pid_of(&self, window: &str) -> Option<String> {
+    pub(crate) fn pid_of(&self, window: &str) -> Option<String> {
         let out = self.xdotool(&["getwindowpid", window]);
         let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
         (out.status.success() && !pid.is_empty()).then_some(pid)
@@ -111,7 +111,12 @@ impl Xvfb {
     /// Waits for a window titled `title` shown by a process that is none of `seen` (a dialog
     /// asked again is a new process; X may give its window the same id); fails the test if
     /// `child` ends first or nothing comes within 30 s. Returns the window and its pid.
-    fn wait_window(&self, title: &str, seen: &[String], child: &mut Child) -> (String, String) {
+    pub(crate) fn wait_window(
+        &self,
+        title: &str,
+        seen: &[String],
+        child: &mut Child,
+    ) -> (String, String) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(found) = self
@@ -138,7 +143,7 @@ impl Xvfb {
     }
 
     /// Types `text` into `window` and presses Return, as a person would.
-    fn type_into(&self, window: &str, text: &str) {
+    pub(crate) fn type_into(&self, window: &str, text: &str) {
         let _ = self.xdotool(&["windowfocus", window]);
         // GTK needs a moment after mapping before it takes keys.
         std::thread::sleep(Duration::from_millis(300));
@@ -151,7 +156,7 @@ impl Xvfb {
     }
 
     /// The argv of process `pid`.
-    fn argv_of(&self, pid: &str) -> String {
+    pub(crate) fn argv_of(&self, pid: &str) -> String {
         let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
         String::from_utf8_lossy(&raw).replace('\0', " ")
     }

@@ -667,6 +667,25 @@ fn assert_none_left(marker: &str, what: &str) {
     }
 }
 
+/// `args` run like [`run`], but killed (and the test failed) after `secs`: what a test of
+/// "nothing left running" needs, where a leftover would otherwise hang the run.
+fn run_within(home: &Home, endpoint: &str, args: &[&str], secs: u64) -> Output {
+    let mut child = mfa(home, endpoint, args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed().as_secs() >= secs {
+            let _ = child.kill();
+            panic!("mfa-session.exe {args:?} did not end within {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
 /// A batch code source that first starts `ping -n COUNT` in the background (a helper it leaves
 /// behind; COUNT is the test's marker), then, unless `hang`, prints the code.
 fn code_batch_leaving(home: &Home, user: &IamUser, count: u32, hang: bool) -> String {
@@ -696,7 +715,12 @@ fn what_an_mfa_process_leaves_behind_ends_with_it() {
     home.write_credentials(&long_term("p", &user, "").replace('\n', "\r\n"));
     let marker = 3000 + std::process::id() % 1000;
     let bat = code_batch_leaving(&home, &user, marker, false);
-    let out = run(&home, &moto, &["login", "-p", "p", "--mfa-process", &bat]);
+    let out = run_within(
+        &home,
+        &moto,
+        &["login", "-p", "p", "--mfa-process", &bat],
+        60,
+    );
     ok(&out);
     assert_eq!(calls(&user, "GetSessionToken"), 1);
     assert_none_left(
@@ -715,7 +739,12 @@ fn an_mfa_process_past_the_bound_is_killed_with_all_it_started() {
     let marker = 4000 + std::process::id() % 1000;
     let bat = code_batch_leaving(&home, &user, marker, true);
     let t = std::time::Instant::now();
-    let out = run(&home, &moto, &["login", "-p", "p", "--mfa-process", &bat]);
+    let out = run_within(
+        &home,
+        &moto,
+        &["login", "-p", "p", "--mfa-process", &bat],
+        90,
+    );
     let took = t.elapsed();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(5), "{err}");
@@ -878,4 +907,70 @@ fn the_console_prompt_does_not_show_the_code() {
         "the code was shown on the console:\n{screen}"
     );
     assert_eq!(calls(&user, "GetSessionToken"), 1);
+}
+
+/// A role-less profile `p` whose code can only come from a person, and the Windows binary's
+/// `credential-process` for it started with no console (stdin, stdout and stderr not a
+/// terminal) on the X display of `x`, as an IDE starts it.
+fn credential_process_without_console(
+    x: &crate::prompts::Xvfb,
+    moto: &str,
+    home: &Home,
+) -> std::process::Child {
+    mfa(home, moto, &["credential-process", "--profile", "p"])
+        .env("DISPLAY", &x.display)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn without_a_console_the_code_is_asked_in_a_credui_dialog() {
+    let x = crate::prompts::Xvfb::start();
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    home.write_credentials(&long_term("p", &user, "").replace('\n', "\r\n"));
+    let mut child = credential_process_without_console(&x, &moto, &home);
+    let (window, pid) = x.wait_window("mfa-session: MFA code", &[], &mut child);
+    // The dialog is this exe's credui-dialog, asking for this profile and device.
+    let argv = x.argv_of(&pid);
+    assert!(argv.contains("credui-dialog"), "{argv}");
+    assert!(
+        argv.contains("MFA code for profile p (arn:aws:iam::"),
+        "{argv}"
+    );
+    let code = common::totp_now(&user.seed);
+    x.type_into(&window, &code);
+    let out = child.wait_with_output().unwrap();
+    let v: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert!(
+        v["AccessKeyId"].as_str().unwrap().starts_with("ASIA"),
+        "{v}"
+    );
+    assert_eq!(calls(&user, "GetSessionToken"), 1);
+    assert!(!argv.contains(&code));
+    assert!(!stderr(&out).contains(&code), "{}", stderr(&out));
+}
+
+#[test]
+fn cancelling_the_credui_dialog_exits_8_with_no_call() {
+    let x = crate::prompts::Xvfb::start();
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    let original = long_term("p", &user, "").replace('\n', "\r\n");
+    home.write_credentials(&original);
+    let mut child = credential_process_without_console(&x, &moto, &home);
+    let (window, _) = x.wait_window("mfa-session: MFA code", &[], &mut child);
+    let _ = x.xdotool(&["windowfocus", &window]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(x.xdotool(&["key", "Escape"]).status.success());
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(8), "{err}");
+    assert!(err.contains("credui"), "{err}");
+    assert_eq!(calls(&user, "GetSessionToken"), 0);
+    assert_eq!(home.read_credentials(), original);
 }

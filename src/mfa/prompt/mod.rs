@@ -10,6 +10,9 @@
 //!   child's stdout, never through its argv; the child is bounded by [`DIALOG_TIMEOUT`] like an
 //!   `mfa_process` (own process group, killed whole at the limit). Cancel is
 //!   [`MfaError::DialogCancelled`], and nothing is sent to AWS.
+//! - `credui` (Windows): Windows' credentials dialog, shown by this executable run as a child
+//!   (`mfa-session credui-dialog`) so that it is bounded and answers on a pipe like the others
+//!   (`credui.rs`).
 //! - `ykman`: `ykman oath accounts code --single ACCOUNT` reads the code off a YubiKey
 //!   (`ykman.rs`). When the credential needs a touch, ykman waits for it; the hint "Touch your
 //!   YubiKey" is shown where the person sees it even when our stdout and stderr are captured
@@ -19,7 +22,7 @@
 //!
 //! `auto` (the default): the terminal when there is one; else, in a graphical session
 //! (`DISPLAY` or `WAYLAND_DISPLAY`), zenity or kdialog found on `PATH`; else, on macOS,
-//! osascript. Chosen by `--prompt`, else `MFA_SESSION_PROMPT`, else `mfa_prompt` in the
+//! osascript; on Windows, the console when there is one, else CredUI. Chosen by `--prompt`, else `MFA_SESSION_PROMPT`, else `mfa_prompt` in the
 //! profile.
 
 use std::ffi::OsString;
@@ -32,6 +35,7 @@ use crate::env::Env;
 use crate::session::Secret;
 use crate::sys::run::{ChildStderr, Ran, RunError, run_bounded};
 
+mod credui;
 mod kdialog;
 mod osascript;
 mod terminal;
@@ -39,6 +43,7 @@ mod touch_hint;
 mod ykman;
 mod zenity;
 
+pub use credui::Credui;
 pub use kdialog::Kdialog;
 pub use osascript::Osascript;
 pub use terminal::Terminal;
@@ -102,7 +107,7 @@ pub trait Prompt {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum PromptKind {
     /// The terminal if there is one, else a zenity/kdialog dialog on a graphical desktop, else
-    /// osascript on macOS.
+    /// osascript on macOS; on Windows the console, else CredUI.
     Auto,
     /// Only the terminal (/dev/tty).
     Terminal,
@@ -114,10 +119,12 @@ pub enum PromptKind {
     Osascript,
     /// The code of a YubiKey OATH account (mfa_ykman_account), with a touch hint.
     Ykman,
+    /// Windows' credentials dialog (CredUI), with the code in its hidden field.
+    Credui,
 }
 
 impl PromptKind {
-    pub const NAMES: &'static str = "auto, terminal, zenity, kdialog, osascript, ykman";
+    pub const NAMES: &'static str = "auto, terminal, zenity, kdialog, osascript, ykman, credui";
 
     pub fn name(self) -> &'static str {
         match self {
@@ -127,6 +134,7 @@ impl PromptKind {
             PromptKind::Kdialog => "kdialog",
             PromptKind::Osascript => "osascript",
             PromptKind::Ykman => "ykman",
+            PromptKind::Credui => "credui",
         }
     }
 
@@ -159,6 +167,8 @@ pub struct Desktop {
     pub path: Option<OsString>,
     /// macOS, where osascript shows dialogs.
     pub macos: bool,
+    /// Windows, where CredUI shows dialogs (through this executable, `credui-dialog`).
+    pub credui: Option<PathBuf>,
 }
 
 impl Desktop {
@@ -167,6 +177,9 @@ impl Desktop {
             graphical: env.display,
             path: env.path.clone(),
             macos: crate::sys::MACOS,
+            credui: crate::sys::dialog::AVAILABLE
+                .then(|| std::env::current_exe().ok())
+                .flatten(),
         }
     }
 
@@ -178,6 +191,15 @@ impl Desktop {
     /// The dialog driver `kind`, or why it cannot be used here.
     fn dialog(&self, kind: PromptKind) -> Result<FoundDialog, String> {
         let program = kind.name();
+        if kind == PromptKind::Credui {
+            return match &self.credui {
+                Some(exe) => Ok(FoundDialog {
+                    kind,
+                    program: exe.clone(),
+                }),
+                None => Err("CredUI is Windows' dialog; this is not Windows".into()),
+            };
+        }
         let needs_display = kind != PromptKind::Osascript;
         if needs_display && !self.graphical {
             return Err("no graphical session (DISPLAY and WAYLAND_DISPLAY are not set)".into());
@@ -199,11 +221,15 @@ impl Desktop {
         if self.macos {
             kinds.insert(0, PromptKind::Osascript);
         }
+        if self.credui.is_some() {
+            kinds = vec![PromptKind::Credui];
+        }
         kinds.into_iter().find_map(|k| self.dialog(k).ok())
     }
 }
 
-/// A dialog program found on this machine: zenity, kdialog or osascript.
+/// A dialog program found on this machine: zenity, kdialog, osascript, or this executable
+/// showing CredUI.
 #[derive(Debug)]
 struct FoundDialog {
     kind: PromptKind,
@@ -216,7 +242,8 @@ impl FoundDialog {
         match self.kind {
             PromptKind::Zenity => Box::new(Zenity::new(self.program)),
             PromptKind::Kdialog => Box::new(Kdialog::new(self.program)),
-            // Only the three dialog kinds are ever found ([`Desktop::dialog`]).
+            PromptKind::Credui => Box::new(Credui::new(self.program)),
+            // Only the four dialog kinds are ever found ([`Desktop::dialog`]).
             _ => Box::new(Osascript::new(self.program)),
         }
     }
@@ -233,7 +260,7 @@ pub fn open(config: &PromptConfig, desktop: &Desktop) -> Result<Option<Box<dyn P
     match kind {
         PromptKind::Auto => Ok(auto(desktop)),
         PromptKind::Terminal => Ok(terminal()),
-        PromptKind::Zenity | PromptKind::Kdialog | PromptKind::Osascript => {
+        PromptKind::Zenity | PromptKind::Kdialog | PromptKind::Osascript | PromptKind::Credui => {
             match desktop.dialog(kind) {
                 Ok(d) => Ok(Some(d.into_prompt())),
                 Err(why) => match terminal() {
@@ -453,6 +480,7 @@ mod tests {
             graphical: true,
             path: Some(dir.path().as_os_str().to_owned()),
             macos: false,
+            credui: None,
         };
         assert_eq!(desktop.auto_dialog().unwrap().kind, PromptKind::Zenity);
         assert!(desktop.dialog(PromptKind::Kdialog).is_err());
