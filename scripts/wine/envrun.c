@@ -4,7 +4,13 @@
 /* envrun.exe NAME=VALUE... -- PROGRAM ARGS...: sets the variables, then runs the rest of its
    own command line verbatim, waits for it and exits with its exit code. Test environment only:
    wine replaces HOME, USERPROFILE and LOCALAPPDATA with its own values when it starts a Windows
-   program from Linux, so the tests set them from inside, here. */
+   program from Linux, so the tests set them from inside, here. Like a shell waiting for a
+   command, it ignores Ctrl-C itself and leaves it to the program. */
+static BOOL WINAPI leave_to_program(DWORD kind) {
+    (void)kind;
+    return TRUE;
+}
+
 int main(void) {
     LPWSTR line = GetCommandLineW();
     int argc;
@@ -31,6 +37,9 @@ int main(void) {
     SetHandleInformation(si.hStdInput, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
     SetHandleInformation(si.hStdOutput, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
     SetHandleInformation(si.hStdError, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
+    /* A handler, not SetConsoleCtrlHandler(NULL, TRUE): that flag is inherited, and the program
+       would ignore Ctrl-C too. */
+    SetConsoleCtrlHandler(leave_to_program, TRUE);
     if (!CreateProcessW(NULL, rest, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi)) return 126;
     WaitForSingleObject(pi.hProcess, INFINITE);
     DWORD code = 1;

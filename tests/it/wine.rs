@@ -816,16 +816,38 @@ fn an_mfa_process_ends_when_mfa_session_is_killed() {
     assert_eq!(calls(&user, "GetSessionToken"), 0);
 }
 
+/// `text` without its terminal control sequences (`ESC [ … letter`): wine's console hides and
+/// shows the cursor around each character it writes.
+fn without_escapes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            if chars.next() == Some('[') {
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() || c == '~' {
+                        break;
+                    }
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `args` for the Windows binary run on a pseudo-terminal (`script`), so wine gives it a console
-/// on that terminal; `answer` is typed (with Enter) once `prompt` is on the screen. Returns the
-/// exit status and everything the screen showed.
+/// on that terminal; `keys` are typed once `prompt` is on the screen (Enter is `\r`: the console
+/// reads the terminal raw; Ctrl-C is `\x03`). Returns the exit status, everything the screen
+/// showed, and how long the run took after the keys.
 fn on_console(
     home: &Home,
     endpoint: &str,
     args: &[&str],
     prompt: &str,
-    answer: &str,
-) -> (Option<i32>, String) {
+    keys: &str,
+) -> (Option<i32>, String, std::time::Duration) {
     use std::io::{Read, Write};
     use std::sync::{Arc, Mutex};
     let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
@@ -835,8 +857,14 @@ fn on_console(
         .map(|a| quote(&a.to_string_lossy()))
         .collect::<Vec<_>>()
         .join(" ");
+    // Run by bash, which waits out a Ctrl-C its command survives (dash would die of it and end
+    // the run while the Windows programs go on); not exec'd, which wine takes differently.
+    let line = format!("{line}; exit $?");
     let mut script = Command::new("script");
-    script.args(["-qec", &line, "/dev/null"]).env_clear();
+    script
+        .args(["-qec", &line, "/dev/null"])
+        .env_clear()
+        .env("SHELL", "/bin/bash");
     for (k, v) in c.get_envs() {
         if let Some(v) = v {
             script.env(k, v);
@@ -863,16 +891,18 @@ fn on_console(
     };
     let shown = || String::from_utf8_lossy(&screen.lock().unwrap()).into_owned();
     let start = std::time::Instant::now();
-    while !shown().contains(prompt) {
+    while !without_escapes(&shown()).contains(prompt) {
         if start.elapsed().as_secs() > 60 || child.try_wait().unwrap().is_some() {
             let _ = child.kill();
             panic!("the prompt {prompt:?} never came; the screen:\n{}", shown());
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    // A moment for the program to be waiting for the keys (wine reads the terminal in turns).
+    std::thread::sleep(std::time::Duration::from_millis(500));
     let mut stdin = child.stdin.take().unwrap();
-    // The console reads the terminal raw: Enter is a carriage return.
-    stdin.write_all(format!("{answer}\r").as_bytes()).unwrap();
+    stdin.write_all(keys.as_bytes()).unwrap();
+    let typed = std::time::Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
@@ -883,9 +913,10 @@ fn on_console(
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
+    let took = typed.elapsed();
     drop(stdin);
     reader.join().unwrap();
-    (status.code(), shown())
+    (status.code(), shown(), took)
 }
 
 #[test]
@@ -895,7 +926,13 @@ fn the_console_prompt_does_not_show_the_code() {
     let home = Home::new();
     home.write_credentials(&long_term("p", &user, "").replace('\n', "\r\n"));
     let code = common::totp_now(&user.seed);
-    let (status, screen) = on_console(&home, &moto, &["login", "-p", "p"], "MFA code for", &code);
+    let (status, screen, _) = on_console(
+        &home,
+        &moto,
+        &["login", "-p", "p"],
+        "MFA code for",
+        &format!("{code}\r"),
+    );
     assert_eq!(status, Some(0), "the screen:\n{screen}");
     let after_prompt = &screen[screen.find("MFA code for").unwrap()..];
     assert!(
@@ -973,4 +1010,23 @@ fn cancelling_the_credui_dialog_exits_8_with_no_call() {
     assert!(err.contains("credui"), "{err}");
     assert_eq!(calls(&user, "GetSessionToken"), 0);
     assert_eq!(home.read_credentials(), original);
+}
+
+#[test]
+fn ctrl_c_goes_to_execs_command_and_its_exit_code_comes_back() {
+    let home = home_with_session("tok-ctrl-c");
+    let ctrlc = std::env::var("WINE_CTRLC")
+        .expect("WINE_CTRLC is not set: run the tests through scripts/test");
+    // Ctrl-C typed on the console while the command waits for it: the command must get it (a
+    // command that inherited "ignore Ctrl-C" never does, and exits 3 after 20 s) and exit 42;
+    // mfa-session, which leaves Ctrl-C to its command, must still be there to pass the 42 on.
+    let (status, screen, took) = on_console(
+        &home,
+        "http://127.0.0.1:9",
+        &["exec", "-p", "dev", "--", &win(Path::new(&ctrlc))],
+        "READY",
+        "\x03",
+    );
+    assert_eq!(status, Some(42), "after {took:?}; the screen:\n{screen}");
+    assert!(took.as_secs() < 15, "{took:?}");
 }

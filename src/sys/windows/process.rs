@@ -7,7 +7,6 @@ use std::os::windows::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 
-use windows_sys::Win32::System::Console::SetConsoleCtrlHandler;
 use windows_sys::Win32::System::Diagnostics::Debug::{
     SEM_FAILCRITICALERRORS, SEM_NOGPFAULTERRORBOX, SetErrorMode,
 };
@@ -132,10 +131,10 @@ pub fn spawn_served(mut cmd: Command, deferred: &Deferred) -> io::Result<(Child,
 /// Runs `cmd` in our place: Ctrl-C is left to it (it shares our console), it is ended with us,
 /// and its exit code becomes ours. Only returns on failure to start it.
 pub fn exec(cmd: Command) -> io::Error {
-    // SAFETY: ignoring Ctrl-C in this process (a null handler with TRUE).
-    unsafe {
-        SetConsoleCtrlHandler(None, 1);
-    }
+    // Ctrl-C and Ctrl-Break are the command's (it shares our console): a handler that leaves
+    // them to it, installed before it starts. Not `SetConsoleCtrlHandler(None, TRUE)`: that
+    // "ignore Ctrl-C" flag is inherited, and the command would ignore Ctrl-C too.
+    crate::sys::signals::forward_to(0);
     let (mut child, tie) = match spawn_served(cmd, &crate::sys::signals::defer()) {
         Ok(started) => started,
         Err(e) => return e,
