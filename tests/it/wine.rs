@@ -946,15 +946,19 @@ fn the_console_prompt_does_not_show_the_code() {
     assert_eq!(calls(&user, "GetSessionToken"), 1);
 }
 
-/// A role-less profile `p` whose code can only come from a person, and the Windows binary's
-/// `credential-process` for it started with no console (stdin, stdout and stderr not a
-/// terminal) on the X display of `x`, as an IDE starts it.
+/// The Windows binary's `credential-process` for profile `p`, started with no console (stdin,
+/// stdout and stderr not a terminal) on the X display of `x`, as an IDE starts it. It runs in a
+/// wine prefix of its own (`WINE_GUI_PREFIX`): wine's desktop belongs to the display of the
+/// first window a prefix shows, and this test's Xvfb is its own.
 fn credential_process_without_console(
     x: &crate::prompts::Xvfb,
     moto: &str,
     home: &Home,
 ) -> std::process::Child {
+    let prefix = std::env::var("WINE_GUI_PREFIX")
+        .expect("WINE_GUI_PREFIX is not set: run the tests through scripts/test");
     mfa(home, moto, &["credential-process", "--profile", "p"])
+        .env("WINEPREFIX", prefix)
         .env("DISPLAY", &x.display)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -962,15 +966,33 @@ fn credential_process_without_console(
         .unwrap()
 }
 
+/// One test for both answers, on one display, one after the other: the dialogs of two tests at
+/// once would share a title.
 #[test]
-fn without_a_console_the_code_is_asked_in_a_credui_dialog() {
+fn without_a_console_the_code_is_asked_in_a_credui_dialog_and_cancel_exits_8() {
     let x = crate::prompts::Xvfb::start();
     let moto = common::moto();
     let user = common::provision_user(&moto);
     let home = Home::new();
-    home.write_credentials(&long_term("p", &user, "").replace('\n', "\r\n"));
+    let original = long_term("p", &user, "").replace('\n', "\r\n");
+    home.write_credentials(&original);
+
+    // Cancel (Escape): exit 8, no call, nothing written.
     let mut child = credential_process_without_console(&x, &moto, &home);
-    let (window, pid) = x.wait_window("mfa-session: MFA code", &[], &mut child);
+    let (window, first) = x.wait_window("mfa-session: MFA code", &[], &mut child);
+    let _ = x.xdotool(&["windowfocus", &window]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(x.xdotool(&["key", "Escape"]).status.success());
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(8), "{err}");
+    assert!(err.contains("credui"), "{err}");
+    assert_eq!(calls(&user, "GetSessionToken"), 0);
+    assert_eq!(home.read_credentials(), original);
+
+    // The code typed: a session.
+    let mut child = credential_process_without_console(&x, &moto, &home);
+    let (window, pid) = x.wait_window("mfa-session: MFA code", &[first], &mut child);
     // The dialog is this exe's credui-dialog, asking for this profile and device.
     let argv = x.argv_of(&pid);
     assert!(argv.contains("credui-dialog"), "{argv}");
@@ -989,27 +1011,6 @@ fn without_a_console_the_code_is_asked_in_a_credui_dialog() {
     assert_eq!(calls(&user, "GetSessionToken"), 1);
     assert!(!argv.contains(&code));
     assert!(!stderr(&out).contains(&code), "{}", stderr(&out));
-}
-
-#[test]
-fn cancelling_the_credui_dialog_exits_8_with_no_call() {
-    let x = crate::prompts::Xvfb::start();
-    let moto = common::moto();
-    let user = common::provision_user(&moto);
-    let home = Home::new();
-    let original = long_term("p", &user, "").replace('\n', "\r\n");
-    home.write_credentials(&original);
-    let mut child = credential_process_without_console(&x, &moto, &home);
-    let (window, _) = x.wait_window("mfa-session: MFA code", &[], &mut child);
-    let _ = x.xdotool(&["windowfocus", &window]);
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    assert!(x.xdotool(&["key", "Escape"]).status.success());
-    let out = child.wait_with_output().unwrap();
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(8), "{err}");
-    assert!(err.contains("credui"), "{err}");
-    assert_eq!(calls(&user, "GetSessionToken"), 0);
-    assert_eq!(home.read_credentials(), original);
 }
 
 #[test]
