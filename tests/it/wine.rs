@@ -1031,3 +1031,128 @@ fn ctrl_c_goes_to_execs_command_and_its_exit_code_comes_back() {
     assert_eq!(status, Some(42), "after {took:?}; the screen:\n{screen}");
     assert!(took.as_secs() < 15, "{took:?}");
 }
+
+#[test]
+fn exec_server_serves_the_aws_cli_and_ends_with_its_command() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    home.write_credentials(&long_term("p", &user, "").replace('\n', "\r\n"));
+    ok(&run(
+        &home,
+        &moto,
+        &["login", "-p", "p", "-c", &common::totp_now(&user.seed)],
+    ));
+    // The command ending ends exec --server, with its exit code.
+    let out = run_within(
+        &home,
+        &moto,
+        &[
+            "exec", "--server", "-p", "p", "--", "cmd.exe", "/C", "exit 5",
+        ],
+        60,
+    );
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+
+    // A command that stays: it hands the endpoint to the test, which points the AWS CLI on
+    // Linux at it; then mfa-session.exe is killed, and the command must end with it.
+    let marker = 7000 + std::process::id() % 1000;
+    let handed = home.path().join("endpoint.txt");
+    let mut served = mfa(
+        &home,
+        &moto,
+        &[
+            "exec",
+            "--server",
+            "-p",
+            "p",
+            "--",
+            "cmd.exe",
+            "/C",
+            &format!(
+                "echo %AWS_CONTAINER_CREDENTIALS_FULL_URI%> {0}& \
+                 echo %AWS_CONTAINER_AUTHORIZATION_TOKEN%>> {0}& ping -n {marker} 127.0.0.1 > nul",
+                win(&handed)
+            ),
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let start = std::time::Instant::now();
+    let (uri, token) = loop {
+        let text = std::fs::read_to_string(&handed).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        if lines.len() == 2 {
+            break (lines[0].to_string(), lines[1].to_string());
+        }
+        if start.elapsed().as_secs() > 60 || served.try_wait().unwrap().is_some() {
+            let _ = served.kill();
+            let out = served.wait_with_output().unwrap();
+            panic!(
+                "no endpoint handed over ({text:?}); exit {:?}: {}{}",
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout),
+                stderr(&out)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(uri.starts_with("http://127.0.0.1:"), "{uri}");
+    let out = Command::new(common::venv().join("bin/aws"))
+        .args(["sts", "get-caller-identity"])
+        .args(["--endpoint-url", &moto, "--region", "us-east-1"])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("AWS_CONFIG_FILE", home.path().join("none"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("none"))
+        .env("AWS_CONTAINER_CREDENTIALS_FULL_URI", &uri)
+        .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", &token)
+        .output()
+        .unwrap();
+    let id: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(
+        id["Arn"],
+        format!("arn:aws:iam::123456789012:user/{}", user.name)
+    );
+    let exe = wine()
+        .exe
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let home_name = home
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let ours: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let pid = e.file_name().to_str()?.parse::<u32>().ok()?;
+            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            (cmdline.contains(&exe)
+                && cmdline.contains("--server")
+                && cmdline.contains(&home_name)
+                && !cmdline.contains("envrun"))
+            .then(|| pid.to_string())
+        })
+        .collect();
+    assert!(!ours.is_empty(), "no mfa-session.exe process found");
+    for pid in &ours {
+        let _ = Command::new("kill").args(["-KILL", pid]).status();
+    }
+    let _ = served.wait();
+    assert_none_left(&format!("-n {marker} "), "the served command");
+    // And the endpoint is gone with mfa-session.
+    let port = uri.trim_start_matches("http://127.0.0.1:");
+    let port: u16 = port.split('/').next().unwrap().parse().unwrap();
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the endpoint still answers"
+    );
+}
