@@ -277,6 +277,37 @@ fn export_cmd_is_evaluated_by_cmd_exe_and_powershell_has_its_shape() {
         "the profile's name would win over the exported keys: {shown:?}\n{lines}"
     );
 
+    // As docs/windows.md has cmd.exe take them, with no file between: `for /f` runs each line.
+    let bat = batch(
+        &home,
+        "export-for.bat",
+        &[
+            "@echo off",
+            "set \"AWS_PROFILE=dev\"",
+            &format!(
+                "for /f \"delims=\" %%L in ('{} export --profile dev --format cmd') do call %%L",
+                win(&wine().exe)
+            ),
+            "set AWS_",
+        ],
+    );
+    let out = in_home(
+        &home,
+        HomeVar::Home,
+        "http://127.0.0.1:9",
+        "cmd.exe",
+        &["/D", "/C", &bat],
+    )
+    .output()
+    .unwrap();
+    let shown = ok(&out).replace("\r\n", "\n");
+    assert!(
+        shown.contains(&format!("AWS_SESSION_TOKEN={token}\n"))
+            && shown.contains("AWS_ACCESS_KEY_ID=ASIAVALIDSESSION0001\n")
+            && !shown.contains("AWS_PROFILE="),
+        "{shown:?}"
+    );
+
     // PowerShell (not installed here, so only its shape): one `$Env:NAME = '…'` line per
     // variable, in single quotes (nothing in them is special but `'`, doubled), then
     // AWS_PROFILE removed.
