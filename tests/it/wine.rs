@@ -93,6 +93,18 @@ fn wine_command(endpoint: &str) -> Command {
 /// `program args` run under wine with the home (and `%LOCALAPPDATA%`, where the cache and
 /// locks live) in `home`.
 fn in_home(home: &Home, var: HomeVar, endpoint: &str, program: &str, args: &[&str]) -> Command {
+    in_home_with(home, var, endpoint, &[], program, args)
+}
+
+/// [`in_home`], with more `NAME=VALUE` `settings` made inside wine.
+fn in_home_with(
+    home: &Home,
+    var: HomeVar,
+    endpoint: &str,
+    settings: &[&str],
+    program: &str,
+    args: &[&str],
+) -> Command {
     let name = match var {
         HomeVar::Home => "HOME",
         HomeVar::UserProfile => "USERPROFILE",
@@ -104,6 +116,7 @@ fn in_home(home: &Home, var: HomeVar, endpoint: &str, program: &str, args: &[&st
             "LOCALAPPDATA={}",
             win(&home.path().join("AppData/Local"))
         ))
+        .args(settings)
         .arg("--")
         .arg(program)
         .args(args);
@@ -878,11 +891,19 @@ fn on_console(
     args: &[&str],
     prompt: &str,
     keys: &str,
+    settings: &[&str],
 ) -> (Option<i32>, String, std::time::Duration) {
     use std::io::{Read, Write};
     use std::sync::{Arc, Mutex};
     let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
-    let c = in_home(home, HomeVar::Home, endpoint, &win(&wine().exe), args);
+    let c = in_home_with(
+        home,
+        HomeVar::Home,
+        endpoint,
+        settings,
+        &win(&wine().exe),
+        args,
+    );
     let line = std::iter::once(c.get_program())
         .chain(c.get_args())
         .map(|a| quote(&a.to_string_lossy()))
@@ -963,6 +984,7 @@ fn the_console_prompt_does_not_show_the_code() {
         &["login", "-p", "p"],
         "MFA code for",
         &format!("{code}\r"),
+        &[],
     );
     assert_eq!(status, Some(0), "the screen:\n{screen}");
     let after_prompt = &screen[screen.find("MFA code for").unwrap()..];
@@ -1058,6 +1080,7 @@ fn ctrl_c_goes_to_execs_command_and_its_exit_code_comes_back() {
         &["exec", "-p", "dev", "--", &win(Path::new(&ctrlc))],
         "READY",
         "\x03",
+        &[],
     );
     assert_eq!(status, Some(42), "after {took:?}; the screen:\n{screen}");
     assert!(took.as_secs() < 15, "{took:?}");
@@ -1186,4 +1209,59 @@ fn exec_server_serves_the_aws_cli_and_ends_with_its_command() {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
         "the endpoint still answers"
     );
+}
+
+#[test]
+fn ykman_on_windows_with_its_touch_hint_on_the_console() {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    home.write_credentials(&long_term("p", &user, "").replace('\n', "\r\n"));
+    home.write_config("[profile p]\r\nmfa_prompt = ykman\r\nmfa_ykman_account = aws:work\r\n");
+    // A ykman.bat on PATH that waits like a key waiting for a touch, records its arguments and
+    // prints the code the test wrote.
+    std::fs::create_dir_all(home.path().join("bin")).unwrap();
+    std::fs::write(
+        home.path().join("code.txt"),
+        format!("{}\r\n", common::totp_now(&user.seed)),
+    )
+    .unwrap();
+    let args = win(&home.path().join("args.txt"));
+    let code = win(&home.path().join("code.txt"));
+    batch(
+        &home,
+        "bin/ykman.bat",
+        &[
+            "@echo off",
+            &format!("echo %*> {args}"),
+            "ping -n 3 127.0.0.1 > nul",
+            &format!("type {code}"),
+        ],
+    );
+    let path = format!(
+        "PATH={};C:\\windows\\system32;C:\\windows",
+        win(&home.path().join("bin"))
+    );
+    let (status, screen, _) = on_console(
+        &home,
+        &moto,
+        &["login", "-p", "p"],
+        "Touch your YubiKey",
+        "",
+        &[&path],
+    );
+    let screen = without_escapes(&screen);
+    assert_eq!(status, Some(0), "{screen}");
+    assert!(
+        screen
+            .contains("Touch your YubiKey (mfa-session needs the code of aws:work for profile p ("),
+        "{screen}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(home.path().join("args.txt"))
+            .unwrap()
+            .trim(),
+        "oath accounts code --single aws:work"
+    );
+    assert_eq!(calls(&user, "GetSessionToken"), 1);
 }
