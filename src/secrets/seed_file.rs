@@ -24,9 +24,9 @@ pub enum SeedFileError {
     },
     #[error(
         "refusing the TOTP secret file {} ({origin}): it is {why}; it must belong to you and be \
-         unreadable by others, like an ssh key (chmod 600 {})",
+         unreadable by others, like an ssh key ({})",
         path.display(),
-        path.display()
+        crate::sys::fs::make_private_hint(path)
     )]
     Unsafe {
         path: PathBuf,

@@ -81,6 +81,12 @@ pub fn open(path: &Path, how: How) -> Result<(File, Metadata), OpenError> {
     Ok((file, meta))
 }
 
+/// The command a person runs to make the file at `path` private: `chmod 600 PATH` on Unix,
+/// `icacls "PATH" /inheritance:r /grant:r "%USERNAME%:F"` on Windows.
+pub fn make_private_hint(path: &Path) -> String {
+    imp::make_private_hint(path)
+}
+
 /// Why the open `file` (with its metadata `meta`) is not private to this user, or `None` when
 /// it is: on Unix, owned by another user than those `owner_ok` accepts, or readable or
 /// writable by group or others; on Windows, an ACL that lets anyone but its owner, SYSTEM and

@@ -1265,3 +1265,44 @@ fn ykman_on_windows_with_its_touch_hint_on_the_console() {
     );
     assert_eq!(calls(&user, "GetSessionToken"), 1);
 }
+
+#[test]
+fn a_seed_file_others_may_read_is_refused_and_a_private_one_used() {
+    use std::os::unix::fs::PermissionsExt;
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    let seed = home.path().join("seed.txt");
+    std::fs::write(&seed, format!("{}\n", user.seed)).unwrap();
+    let original = long_term(
+        "p",
+        &user,
+        &format!("mfa_totp_secret_file = {}", win(&seed)),
+    )
+    .replace('\n', "\r\n");
+    home.write_credentials(&original);
+    // Wine gives a file without an ACL of its own one made from its Unix mode: 0644 lets
+    // Everyone read it.
+    std::fs::set_permissions(&seed, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = run(&home, &moto, &["login", "-p", "p"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(9), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("readable or writable by")
+            && err.contains("(S-1-1-0) under its access control list"),
+        "names the account and why: {err}"
+    );
+    assert!(
+        err.contains("icacls \""),
+        "the Windows fix, not chmod: {err}"
+    );
+    assert!(!err.contains("chmod") && !err.contains(&user.seed), "{err}");
+    assert_eq!(home.read_credentials(), original);
+    assert_eq!(calls(&user, "GetSessionToken"), 0);
+
+    // Private (0600: only its owner in the ACL wine makes): used, one call.
+    std::fs::set_permissions(&seed, std::fs::Permissions::from_mode(0o600)).unwrap();
+    ok(&run(&home, &moto, &["login", "-p", "p"]));
+    assert_eq!(calls(&user, "GetSessionToken"), 1);
+}

@@ -279,3 +279,8 @@ pub fn is_mount_root(path: &Path) -> bool {
         }
     }
 }
+
+/// The command that makes `path` private: readable and writable by its owner only.
+pub fn make_private_hint(path: &Path) -> String {
+    format!("chmod 600 {}", path.display())
+}

@@ -18,8 +18,8 @@ use windows_sys::Win32::Security::Authorization::{
     ConvertSidToStringSidW, GetSecurityInfo, SE_FILE_OBJECT,
 };
 use windows_sys::Win32::Security::{
-    ACL, DACL_SECURITY_INFORMATION, EqualSid, GetAce, IsWellKnownSid, OWNER_SECURITY_INFORMATION,
-    PSID, WinBuiltinAdministratorsSid, WinLocalSystemSid,
+    ACL, DACL_SECURITY_INFORMATION, EqualSid, GetAce, IsWellKnownSid, LookupAccountSidW,
+    OWNER_SECURITY_INFORMATION, PSID, SID_NAME_USE, WinBuiltinAdministratorsSid, WinLocalSystemSid,
 };
 use windows_sys::Win32::Storage::FileSystem::{
     FILE_APPEND_DATA, FILE_FLAG_OPEN_REPARSE_POINT, FILE_READ_DATA, FILE_WRITE_DATA,
@@ -180,14 +180,43 @@ unsafe fn foreign_reader(dacl: *mut ACL, owner: PSID) -> Option<String> {
         };
         if !trusted {
             return Some(format!(
-                "its access control list lets {} read or write it; allow only yourself, \
-                 SYSTEM and Administrators (icacls FILE /inheritance:r /grant:r \"%USERNAME%:F\")",
+                "readable or writable by {} under its access control list",
                 // SAFETY: a valid SID.
-                unsafe { sid_string(sid) }
+                unsafe { account_of(sid) }
             ));
         }
     }
     None
+}
+
+/// An account as people read it, `NAME (S-1-…)` (`DOMAIN\NAME` where it has a domain), or
+/// just its SID when Windows cannot name it.
+unsafe fn account_of(sid: PSID) -> String {
+    // SAFETY: the caller's.
+    let id = unsafe { sid_string(sid) };
+    let (mut name, mut domain) = (vec![0u16; 256], vec![0u16; 256]);
+    let (mut name_len, mut domain_len) = (256u32, 256u32);
+    let mut kind: SID_NAME_USE = 0;
+    // SAFETY: a valid SID and buffers of the lengths given.
+    let found = unsafe {
+        LookupAccountSidW(
+            std::ptr::null(),
+            sid,
+            name.as_mut_ptr(),
+            &mut name_len,
+            domain.as_mut_ptr(),
+            &mut domain_len,
+            &mut kind,
+        )
+    } != 0;
+    let text = |b: &[u16], len: u32| String::from_utf16_lossy(&b[..(len as usize).min(b.len())]);
+    match (found, text(&name, name_len), text(&domain, domain_len)) {
+        (true, name, domain) if !name.is_empty() && !domain.is_empty() => {
+            format!("{domain}\\{name} ({id})")
+        }
+        (true, name, _) if !name.is_empty() => format!("{name} ({id})"),
+        _ => format!("the account {id}"),
+    }
 }
 
 /// A SID as `S-1-5-…`.
@@ -204,8 +233,17 @@ unsafe fn sid_string(sid: PSID) -> String {
         }
         let s = String::from_utf16_lossy(std::slice::from_raw_parts(text, len));
         LocalFree(text.cast());
-        format!("the account {s}")
+        s
     }
+}
+
+/// The command that makes `path` private: only you (and SYSTEM and Administrators, who read
+/// everything anyway) may read it.
+pub fn make_private_hint(path: &Path) -> String {
+    format!(
+        "icacls \"{}\" /inheritance:r /grant:r \"%USERNAME%:F\"",
+        path.display()
+    )
 }
 
 /// Owners cannot be kept or lost on Windows: always `None`.
