@@ -999,7 +999,7 @@ fn the_console_prompt_does_not_show_the_code() {
     assert_eq!(calls(&user, "GetSessionToken"), 1);
 }
 
-/// The Windows binary's `credential-process` for profile `p`, started with no console (stdin,
+/// The Windows binary's `credential-process` for `profile`, started with no console (stdin,
 /// stdout and stderr not a terminal) on the X display of `x`, as an IDE starts it. It runs in a
 /// wine prefix of its own (`WINE_GUI_PREFIX`): wine's desktop belongs to the display of the
 /// first window a prefix shows, and this test's Xvfb is its own.
@@ -1007,10 +1007,11 @@ fn credential_process_without_console(
     x: &crate::prompts::Xvfb,
     moto: &str,
     home: &Home,
+    profile: &str,
 ) -> std::process::Child {
     let prefix = std::env::var("WINE_GUI_PREFIX")
         .expect("WINE_GUI_PREFIX is not set: run the tests through scripts/test");
-    mfa(home, moto, &["credential-process", "--profile", "p"])
+    mfa(home, moto, &["credential-process", "--profile", profile])
         .env("WINEPREFIX", prefix)
         .env("DISPLAY", &x.display)
         .stdout(Stdio::piped())
@@ -1027,11 +1028,12 @@ fn without_a_console_the_code_is_asked_in_a_credui_dialog_and_cancel_exits_8() {
     let moto = common::moto();
     let user = common::provision_user(&moto);
     let home = Home::new();
-    let original = long_term("p", &user, "").replace('\n', "\r\n");
+    // The profile is named after the user, so that this test's processes are told apart.
+    let original = long_term(&user.name, &user, "").replace('\n', "\r\n");
     home.write_credentials(&original);
 
     // Cancel (Escape): exit 8, no call, nothing written.
-    let mut child = credential_process_without_console(&x, &moto, &home);
+    let mut child = credential_process_without_console(&x, &moto, &home, &user.name);
     let (window, first) = x.wait_window("mfa-session: MFA code", &[], &mut child);
     let _ = x.xdotool(&["windowfocus", &window]);
     std::thread::sleep(std::time::Duration::from_millis(300));
@@ -1043,14 +1045,56 @@ fn without_a_console_the_code_is_asked_in_a_credui_dialog_and_cancel_exits_8() {
     assert_eq!(calls(&user, "GetSessionToken"), 0);
     assert_eq!(home.read_credentials(), original);
 
+    // mfa-session.exe killed while the dialog is open: the dialog (in its Job Object) goes too.
+    let mut child = credential_process_without_console(&x, &moto, &home, &user.name);
+    let (_, second) = x.wait_window(
+        "mfa-session: MFA code",
+        std::slice::from_ref(&first),
+        &mut child,
+    );
+    // mfa-session.exe itself (not envrun.exe, nor the dialog, which name the profile too).
+    let ours: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            (cmdline.contains(&format!("credential-process --profile {}", user.name))
+                && !cmdline.contains("envrun"))
+            .then(|| e.file_name().to_string_lossy().into_owned())
+        })
+        .collect();
+    assert_eq!(ours.len(), 1, "{ours:?}");
+    let _ = Command::new("kill").args(["-KILL", &ours[0]]).status();
+    let _ = child.wait();
+    let start = std::time::Instant::now();
+    while std::path::Path::new(&format!("/proc/{second}")).exists() {
+        assert!(
+            start.elapsed().as_secs() < 10,
+            "the dialog outlived mfa-session.exe: {}",
+            x.argv_of(&second)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(
+        x.windows("mfa-session: MFA code").is_empty() || {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            x.windows("mfa-session: MFA code").is_empty()
+        }
+    );
+    assert_eq!(calls(&user, "GetSessionToken"), 0);
+
     // The code typed: a session.
-    let mut child = credential_process_without_console(&x, &moto, &home);
-    let (window, pid) = x.wait_window("mfa-session: MFA code", &[first], &mut child);
+    let mut child = credential_process_without_console(&x, &moto, &home, &user.name);
+    let (window, pid) = x.wait_window("mfa-session: MFA code", &[first, second], &mut child);
     // The dialog is this exe's credui-dialog, asking for this profile and device.
     let argv = x.argv_of(&pid);
     assert!(argv.contains("credui-dialog"), "{argv}");
     assert!(
-        argv.contains("MFA code for profile p (arn:aws:iam::"),
+        argv.contains(&format!(
+            "MFA code for profile {} (arn:aws:iam::",
+            user.name
+        )),
         "{argv}"
     );
     let code = common::totp_now(&user.seed);
