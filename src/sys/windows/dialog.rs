@@ -63,6 +63,6 @@ pub(super) fn ask_hidden(caption: &str, message: &str, user: &str) -> io::Result
     match status {
         NO_ERROR => Ok(Answer::Given(answer)),
         ERROR_CANCELLED => Ok(Answer::Cancelled),
-        e => Err(io::Error::from_raw_os_error(e as i32)),
+        e => Err(io::Error::from_raw_os_error(e.cast_signed())),
     }
 }
