@@ -195,6 +195,17 @@ fn home_with_session(token: &str) -> Home {
     home
 }
 
+/// The emulator, a new user, and a home whose credentials file holds `[p-long-term]` in CRLF, as
+/// a Windows editor writes it; the file's text.
+fn windows_home() -> (String, IamUser, Home, String) {
+    let moto = common::moto();
+    let user = common::provision_user(&moto);
+    let home = Home::new();
+    let original = long_term("p", &user, "").replace('\n', "\r\n");
+    home.write_credentials(&original);
+    (moto, user, home, original)
+}
+
 // ------------------------------------------------------------------------------------- tests
 
 #[test]
@@ -621,11 +632,7 @@ fn hold_open(moto: &str, home: &Home, file: &Path, millis: u32) -> std::process:
 
 #[test]
 fn a_credentials_file_held_open_briefly_is_replaced_once_it_is_let_go() {
-    let moto = common::moto();
-    let user = common::provision_user(&moto);
-    let home = Home::new();
-    let original = long_term("p", &user, "").replace('\n', "\r\n");
-    home.write_credentials(&original);
+    let (moto, user, home, original) = windows_home();
     let mut holder = hold_open(&moto, &home, &home.credentials(), 1000);
     let out = run(
         &home,
@@ -645,11 +652,7 @@ fn a_credentials_file_held_open_briefly_is_replaced_once_it_is_let_go() {
 
 #[test]
 fn a_credentials_file_held_open_too_long_fails_with_one_line_and_is_unchanged() {
-    let moto = common::moto();
-    let user = common::provision_user(&moto);
-    let home = Home::new();
-    let original = long_term("p", &user, "").replace('\n', "\r\n");
-    home.write_credentials(&original);
+    let (moto, user, home, original) = windows_home();
     let mut holder = hold_open(&moto, &home, &home.credentials(), 15_000);
     let t = std::time::Instant::now();
     let out = run(
@@ -683,16 +686,50 @@ fn a_credentials_file_held_open_too_long_fails_with_one_line_and_is_unchanged() 
 
 /// Wine processes (as Linux sees them) whose command line holds `marker`.
 fn wine_processes_with(marker: &str) -> Vec<String> {
+    processes_with(&[marker])
+        .into_iter()
+        .map(|(_, cmdline)| cmdline)
+        .collect()
+}
+
+/// Processes (pid, command line) whose command line holds every one of `needles`.
+fn processes_with(needles: &[&str]) -> Vec<(String, String)> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
             let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            if cmdline.contains(marker) {
-                found.push(cmdline);
+            if needles.iter().all(|n| cmdline.contains(n)) {
+                found.push((entry.file_name().to_string_lossy().into_owned(), cmdline));
             }
         }
     }
     found
+}
+
+/// SIGKILLs, as a crash would, the mfa-session.exe processes whose command line holds every one
+/// of `needles` (envrun.exe, which holds the command line it starts, is left alone); fails the
+/// test unless exactly `expected` were found.
+fn kill_mfa_session(needles: &[&str], expected: usize) {
+    let exe = wine()
+        .exe
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let mut all = vec![exe.as_str()];
+    all.extend_from_slice(needles);
+    let ours: Vec<(String, String)> = processes_with(&all)
+        .into_iter()
+        .filter(|(_, cmdline)| !cmdline.contains("envrun"))
+        .collect();
+    assert_eq!(
+        ours.len(),
+        expected,
+        "mfa-session.exe processes with {needles:?}: {ours:?}"
+    );
+    for (pid, _) in &ours {
+        let _ = Command::new("kill").args(["-KILL", pid]).status();
+    }
 }
 
 /// Waits up to 10 s for every wine process holding `marker` to be gone.
@@ -753,10 +790,7 @@ fn code_batch_leaving(home: &Home, user: &IamUser, count: u32, hang: bool) -> St
 
 #[test]
 fn what_an_mfa_process_leaves_behind_ends_with_it() {
-    let moto = common::moto();
-    let user = common::provision_user(&moto);
-    let home = Home::new();
-    home.write_credentials(&long_term("p", &user, "").replace('\n', "\r\n"));
+    let (moto, user, home, _) = windows_home();
     let marker = 3000 + std::process::id() % 1000;
     let bat = code_batch_leaving(&home, &user, marker, false);
     let out = run_within(
@@ -775,11 +809,7 @@ fn what_an_mfa_process_leaves_behind_ends_with_it() {
 
 #[test]
 fn an_mfa_process_past_the_bound_is_killed_with_all_it_started() {
-    let moto = common::moto();
-    let user = common::provision_user(&moto);
-    let home = Home::new();
-    let original = long_term("p", &user, "").replace('\n', "\r\n");
-    home.write_credentials(&original);
+    let (moto, user, home, original) = windows_home();
     let marker = 4000 + std::process::id() % 1000;
     let bat = code_batch_leaving(&home, &user, marker, true);
     let t = std::time::Instant::now();
@@ -805,10 +835,7 @@ fn an_mfa_process_past_the_bound_is_killed_with_all_it_started() {
 
 #[test]
 fn an_mfa_process_ends_when_mfa_session_is_killed() {
-    let moto = common::moto();
-    let user = common::provision_user(&moto);
-    let home = Home::new();
-    home.write_credentials(&long_term("p", &user, "").replace('\n', "\r\n"));
+    let (moto, user, home, _) = windows_home();
     let marker = 5000 + std::process::id() % 1000;
     let bat = code_batch_leaving(&home, &user, marker, true);
     let mut child = mfa(&home, &moto, &["login", "-p", "p", "--mfa-process", &bat])
@@ -825,35 +852,13 @@ fn an_mfa_process_ends_when_mfa_session_is_killed() {
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let exe = wine()
-        .exe
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
     let home_name = home
         .path()
         .file_name()
         .unwrap()
         .to_string_lossy()
         .into_owned();
-    let ours: Vec<i32> = std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| {
-            let pid: i32 = e.file_name().to_str()?.parse().ok()?;
-            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
-            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            (cmdline.contains(&exe) && cmdline.contains(&home_name) && !cmdline.contains("envrun"))
-                .then_some(pid)
-        })
-        .collect();
-    assert!(!ours.is_empty(), "no mfa-session.exe process found");
-    for pid in ours {
-        let _ = Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
-            .status();
-    }
+    kill_mfa_session(&["leaving.bat", &home_name], 1);
     let _ = child.wait();
     assert_none_left(&format!("-n {marker} "), "the code source's helper");
     assert_none_left(&format!("-n {} ", marker + 1), "the code source");
@@ -973,10 +978,7 @@ fn on_console(
 
 #[test]
 fn the_console_prompt_does_not_show_the_code() {
-    let moto = common::moto();
-    let user = common::provision_user(&moto);
-    let home = Home::new();
-    home.write_credentials(&long_term("p", &user, "").replace('\n', "\r\n"));
+    let (moto, user, home, _) = windows_home();
     let code = common::totp_now(&user.seed);
     let (status, screen, _) = on_console(
         &home,
@@ -1052,20 +1054,8 @@ fn without_a_console_the_code_is_asked_in_a_credui_dialog_and_cancel_exits_8() {
         std::slice::from_ref(&first),
         &mut child,
     );
-    // mfa-session.exe itself (not envrun.exe, nor the dialog, which name the profile too).
-    let ours: Vec<String> = std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| {
-            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
-            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            (cmdline.contains(&format!("credential-process --profile {}", user.name))
-                && !cmdline.contains("envrun"))
-            .then(|| e.file_name().to_string_lossy().into_owned())
-        })
-        .collect();
-    assert_eq!(ours.len(), 1, "{ours:?}");
-    let _ = Command::new("kill").args(["-KILL", &ours[0]]).status();
+    // mfa-session.exe itself (not the dialog, whose text names the profile too).
+    kill_mfa_session(&[&format!("credential-process --profile {}", user.name)], 1);
     let _ = child.wait();
     let start = std::time::Instant::now();
     while std::path::Path::new(&format!("/proc/{second}")).exists() {
@@ -1132,10 +1122,7 @@ fn ctrl_c_goes_to_execs_command_and_its_exit_code_comes_back() {
 
 #[test]
 fn exec_server_serves_the_aws_cli_and_ends_with_its_command() {
-    let moto = common::moto();
-    let user = common::provision_user(&moto);
-    let home = Home::new();
-    home.write_credentials(&long_term("p", &user, "").replace('\n', "\r\n"));
+    let (moto, user, home, _) = windows_home();
     ok(&run(
         &home,
         &moto,
@@ -1214,36 +1201,7 @@ fn exec_server_serves_the_aws_cli_and_ends_with_its_command() {
         id["Arn"],
         format!("arn:aws:iam::123456789012:user/{}", user.name)
     );
-    let exe = wine()
-        .exe
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
-    let home_name = home
-        .path()
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
-    let ours: Vec<String> = std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| {
-            let pid = e.file_name().to_str()?.parse::<u32>().ok()?;
-            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
-            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            (cmdline.contains(&exe)
-                && cmdline.contains("--server")
-                && cmdline.contains(&home_name)
-                && !cmdline.contains("envrun"))
-            .then(|| pid.to_string())
-        })
-        .collect();
-    assert!(!ours.is_empty(), "no mfa-session.exe process found");
-    for pid in &ours {
-        let _ = Command::new("kill").args(["-KILL", pid]).status();
-    }
+    kill_mfa_session(&["--server", &win(&handed)], 1);
     let _ = served.wait();
     assert_none_left(&format!("-n {marker} "), "the served command");
     // And the endpoint is gone with mfa-session.
@@ -1257,10 +1215,7 @@ fn exec_server_serves_the_aws_cli_and_ends_with_its_command() {
 
 #[test]
 fn ykman_on_windows_with_its_touch_hint_on_the_console() {
-    let moto = common::moto();
-    let user = common::provision_user(&moto);
-    let home = Home::new();
-    home.write_credentials(&long_term("p", &user, "").replace('\n', "\r\n"));
+    let (moto, user, home, _) = windows_home();
     home.write_config("[profile p]\r\nmfa_prompt = ykman\r\nmfa_ykman_account = aws:work\r\n");
     // A ykman.bat on PATH that waits like a key waiting for a touch, records its arguments and
     // prints the code the test wrote.
