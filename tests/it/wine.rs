@@ -1305,3 +1305,31 @@ fn a_seed_file_others_may_read_is_refused_and_a_private_one_used() {
     ok(&run(&home, &moto, &["login", "-p", "p"]));
     assert_eq!(calls(&user, "GetSessionToken"), 1);
 }
+
+#[test]
+fn ctrl_c_during_an_mfa_process_ends_it_and_all_it_started() {
+    let (moto, user, home, original) = windows_home();
+    let marker = 8000 + std::process::id() % 1000;
+    let bat = code_batch_leaving(&home, &user, marker, true);
+    // The code source announces itself on the console, then hangs with its helper running.
+    let announce = batch(
+        &home,
+        "announce.bat",
+        &["@echo off", "echo STARTED 1>&2", &format!("call {bat}")],
+    );
+    let (status, screen, took) = on_console(
+        &home,
+        &moto,
+        &["login", "-p", "p", "--mfa-process", &announce],
+        "STARTED",
+        "\x03",
+        &[],
+    );
+    // STATUS_CONTROL_C_EXIT (0xC000013A), of which the Linux side sees the low byte.
+    assert_eq!(status, Some(0x3a), "{screen}");
+    assert!(took.as_secs() < 15, "took {took:?}: {screen}");
+    assert_none_left(&format!("-n {marker} "), "the code source's helper");
+    assert_none_left(&format!("-n {} ", marker + 1), "the code source");
+    assert_eq!(calls(&user, "GetSessionToken"), 0);
+    assert_eq!(home.read_credentials(), original);
+}

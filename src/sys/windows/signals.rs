@@ -1,9 +1,11 @@
 //! Console control events on Windows (Ctrl-C, Ctrl-Break, a closed console window, log-off):
-//! the jobs of registered trees are ended before the default handler ends us. There are no
+//! the jobs of registered trees are ended first; then Ctrl-C and Ctrl-Break end us with
+//! `STATUS_CONTROL_C_EXIT`, and the other events are left to the default handler. There are no
 //! signals to defer or to die of: a served command's exit code is passed on as it is.
 
 use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 
+use windows_sys::Win32::Foundation::STATUS_CONTROL_C_EXIT;
 use windows_sys::Win32::System::Console::{CTRL_BREAK_EVENT, CTRL_C_EVENT, SetConsoleCtrlHandler};
 use windows_sys::core::BOOL;
 
@@ -55,7 +57,13 @@ unsafe extern "system" fn on_event(kind: u32) -> BOOL {
         return 1;
     }
     kill_tracked();
-    // Not handled: the next handler (the default one) ends the process.
+    if kind == CTRL_C_EVENT || kind == CTRL_BREAK_EVENT {
+        // Ended by the person, as Windows' own handler ends a program, but with the exit code
+        // it is meant to have everywhere: STATUS_CONTROL_C_EXIT (wine's handler exits 0).
+        std::process::exit(STATUS_CONTROL_C_EXIT);
+    }
+    // A closed console window, log-off or shut-down: the next handler (the default one) ends
+    // the process.
     0
 }
 
