@@ -41,8 +41,7 @@ impl Dialog for Credui {
     }
 
     fn list(&self, text: &str, devices: &[String]) -> Command {
-        let mut c = Command::new(&self.program);
-        c.args(["credui-dialog", "--text", text]);
+        let mut c = self.entry(text);
         for d in devices {
             c.args(["--choose", d]);
         }

@@ -22,8 +22,8 @@
 //!
 //! `auto` (the default): the terminal when there is one; else, in a graphical session
 //! (`DISPLAY` or `WAYLAND_DISPLAY`), zenity or kdialog found on `PATH`; else, on macOS,
-//! osascript; on Windows, the console when there is one, else CredUI. Chosen by `--prompt`, else `MFA_SESSION_PROMPT`, else `mfa_prompt` in the
-//! profile.
+//! osascript; on Windows, the console when there is one, else CredUI. Chosen by `--prompt`,
+//! else `MFA_SESSION_PROMPT`, else `mfa_prompt` in the profile.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -217,14 +217,18 @@ impl Desktop {
 
     /// The dialog `auto` uses when there is no terminal.
     fn auto_dialog(&self) -> Option<FoundDialog> {
-        let mut kinds = vec![PromptKind::Zenity, PromptKind::Kdialog];
-        if self.macos {
-            kinds.insert(0, PromptKind::Osascript);
-        }
-        if self.credui.is_some() {
-            kinds = vec![PromptKind::Credui];
-        }
-        kinds.into_iter().find_map(|k| self.dialog(k).ok())
+        let kinds: &[PromptKind] = if self.credui.is_some() {
+            &[PromptKind::Credui]
+        } else if self.macos {
+            &[
+                PromptKind::Osascript,
+                PromptKind::Zenity,
+                PromptKind::Kdialog,
+            ]
+        } else {
+            &[PromptKind::Zenity, PromptKind::Kdialog]
+        };
+        kinds.iter().find_map(|&k| self.dialog(k).ok())
     }
 }
 
